@@ -1,0 +1,3 @@
+"""The curators' admin, one module per area; importing them registers the models."""
+
+from papers.admin import catalogue  # noqa: F401

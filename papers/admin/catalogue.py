@@ -1,0 +1,262 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from papers import identifiers
+from papers.models import (
+    ARXIV_ID_VALIDATOR,
+    DOI_VALIDATOR,
+    S2_ID_VALIDATOR,
+    Category,
+    CitationSnapshot,
+    Paper,
+    Placement,
+    VideoNote,
+)
+from papers.services import paper_slug_base, unique_slug
+
+admin.site.site_header = _("论文精读 · 管理")
+admin.site.site_title = _("论文精读管理")
+admin.site.index_title = _("内容管理")
+
+
+class PaperAdminForm(forms.ModelForm):
+    """Curators paste links; the form turns them into ids or says what is wrong."""
+
+    # Wider than the model fields: a pasted link is turned into the id in clean_*().
+    s2_paper_id = forms.CharField(
+        label=_("Semantic Scholar ID"), max_length=500, required=False
+    )
+    arxiv_id = forms.CharField(label=_("arXiv ID"), max_length=500, required=False)
+    doi = forms.CharField(label=_("DOI"), max_length=500, required=False)
+
+    class Meta:
+        model = Paper
+        fields = [
+            "name", "title", "url", "year", "summary", "is_recorded",
+            "slug", "s2_paper_id", "arxiv_id", "doi",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = _("留空则根据名字自动生成。")
+        self.fields["s2_paper_id"].help_text = _(
+            "40 位十六进制 ID，或直接粘贴 semanticscholar.org 的论文链接。"
+        )
+        self.fields["arxiv_id"].help_text = _(
+            "例如 1706.03762，或直接粘贴 arxiv.org 链接；论文链接是 arXiv 时自动填写。"
+        )
+
+    def clean_s2_paper_id(self):
+        value = self.cleaned_data["s2_paper_id"].strip()
+        if not value:
+            return ""
+        parsed = identifiers.s2_id_from_url(value) or (
+            value.lower() if identifiers.is_s2_paper_id(value) else ""
+        )
+        if not parsed:
+            raise forms.ValidationError(S2_ID_VALIDATOR.message, code="invalid")
+        return parsed
+
+    def clean_arxiv_id(self):
+        value = self.cleaned_data["arxiv_id"].strip()
+        if not value:
+            return ""
+        parsed = identifiers.normalise_arxiv_id(value)
+        if not parsed:
+            raise forms.ValidationError(ARXIV_ID_VALIDATOR.message, code="invalid")
+        return parsed
+
+    def clean_doi(self):
+        value = self.cleaned_data["doi"].strip()
+        if not value:
+            return ""
+        parsed = identifiers.doi_from_text(value)
+        if not parsed:
+            raise forms.ValidationError(DOI_VALIDATOR.message, code="invalid")
+        return parsed
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("url") or ""
+        if url and not cleaned.get("arxiv_id") and "arxiv_id" not in self.errors:
+            cleaned["arxiv_id"] = identifiers.arxiv_id_from_url(url)
+        if url and not cleaned.get("s2_paper_id") and "s2_paper_id" not in self.errors:
+            cleaned["s2_paper_id"] = identifiers.s2_id_from_url(url)
+        if url and not cleaned.get("doi") and "doi" not in self.errors:
+            cleaned["doi"] = identifiers.doi_from_text(url)
+        if not cleaned.get("slug") and cleaned.get("name"):
+            cleaned["slug"] = unique_slug(
+                Paper,
+                paper_slug_base(
+                    name=cleaned["name"],
+                    arxiv_id=cleaned.get("arxiv_id", ""),
+                    s2_paper_id=cleaned.get("s2_paper_id", ""),
+                ),
+                exclude_pk=self.instance.pk,
+            )
+        return cleaned
+
+    def _post_clean(self):
+        # The ids filled in clean() must reach the instance before model validation
+        # (uniqueness), so copy them over first.
+        for name in ("arxiv_id", "s2_paper_id", "doi", "slug"):
+            if name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
+        super()._post_clean()
+
+
+class PlacementInline(admin.TabularInline):
+    model = Placement
+    extra = 1
+    autocomplete_fields = ["category"]
+    fields = ["category", "position"]
+
+
+class PaperVideoInline(admin.TabularInline):
+    model = VideoNote.papers.through
+    extra = 1
+    autocomplete_fields = ["videonote"]
+    verbose_name = _("精读视频")
+    verbose_name_plural = _("讲到这篇论文的精读视频")
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    form = PaperAdminForm
+    list_display = [
+        "name",
+        "year",
+        "category_list",
+        "is_recorded",
+        "citation_count",
+        "citations_updated_at",
+    ]
+    list_display_links = ["name"]
+    list_filter = ["is_recorded", "categories", "year"]
+    search_fields = ["name", "title", "summary", "arxiv_id", "s2_paper_id", "doi"]
+    list_per_page = 100
+    ordering = ["name"]
+    inlines = [PlacementInline, PaperVideoInline]
+    readonly_fields = [
+        "citation_count",
+        "citations_updated_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "title", "url", "year", "summary", "is_recorded"]}),
+        (_("标识"), {"fields": ["slug", "s2_paper_id", "arxiv_id", "doi"]}),
+        (
+            _("引用"),
+            {
+                "fields": [
+                    "citation_count",
+                    "citations_updated_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("categories", queryset=Category.objects.order_by("position"))
+            )
+        )
+
+    @admin.display(description=_("分类"))
+    def category_list(self, paper):
+        return "、".join(c.name for c in paper.categories.all()) or "—"
+
+
+class CategoryPlacementInline(admin.TabularInline):
+    model = Placement
+    extra = 1
+    autocomplete_fields = ["paper"]
+    fields = ["paper", "position"]
+    ordering = ["position", "id"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "slug", "position"]
+    list_editable = ["position"]
+    ordering = ["position", "id"]
+    search_fields = ["name", "name_en", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    inlines = [CategoryPlacementInline]
+
+
+@admin.register(VideoNote)
+class VideoNoteAdmin(admin.ModelAdmin):
+    list_display = [
+        "plain_title",
+        "published_on",
+        "duration",
+        "paper_list",
+        "platforms",
+    ]
+    list_filter = ["published_on"]
+    date_hierarchy = "published_on"
+    search_fields = ["title", "notes", "bilibili_url", "youtube_url"]
+    autocomplete_fields = ["papers"]
+    ordering = ["-published_on"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("papers")
+
+    @admin.display(description=_("标题"), ordering="title")
+    def plain_title(self, video):
+        return video.plain_title
+
+    @admin.display(description=_("讲到的论文"))
+    def paper_list(self, video):
+        return "、".join(p.name for p in video.papers.all()) or "—"
+
+    @admin.display(description=_("平台"))
+    def platforms(self, video):
+        links = [
+            (label, url)
+            for label, url in (
+                ("bilibili", video.bilibili_url),
+                ("YouTube", video.youtube_url),
+                (_("知乎"), video.zhihu_url),
+            )
+            if url
+        ]
+        return (
+            format_html(
+                " · ".join(['<a href="{}" rel="noopener">{}</a>'] * len(links)),
+                *[part for label, url in links for part in (url, label)],
+            )
+            if links
+            else "—"
+        )
+
+
+@admin.register(CitationSnapshot)
+class CitationSnapshotAdmin(admin.ModelAdmin):
+    """Append-only history: visible, never edited by hand."""
+
+    list_display = ["paper", "count", "fetched_at", "source"]
+    list_filter = ["source"]
+    search_fields = ["paper__name", "paper__s2_paper_id"]
+    list_select_related = ["paper"]
+    date_hierarchy = "fetched_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,275 @@
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from papers.markup import strip_links
+
+S2_ID_VALIDATOR = RegexValidator(
+    r"^[0-9a-f]{40}$",
+    _(
+        "Semantic Scholar 论文 ID 是 40 位十六进制字符，例如 "
+        "204e3073870fae3d05bcbc2f6a8e263d9b72e776（也可以粘贴论文页面的链接）。"
+    ),
+)
+ARXIV_ID_VALIDATOR = RegexValidator(
+    r"^(\d{4}\.\d{4,5}|[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7})$",
+    _(
+        "arXiv ID 形如 1706.03762（不带版本号），旧式 ID 形如 cs/0112017；"
+        "也可以粘贴 arxiv.org/abs/… 链接。"
+    ),
+)
+DOI_VALIDATOR = RegexValidator(
+    r"^10\.\d{4,9}/\S+$",
+    _("DOI 形如 10.1093/mind/lix.236.433（也可以粘贴 https://doi.org/… 链接）。"),
+)
+
+
+class Category(models.Model):
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    slug = models.SlugField(_("URL 标识"), max_length=200, unique=True)
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    description = models.TextField(_("介绍"), blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("分类")
+        verbose_name_plural = _("分类")
+        indexes = [models.Index(fields=["position", "id"], name="category_order_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("papers:category", args=[self.slug])
+
+    @property
+    def display_name(self):
+        """The English name on English pages where the curator has set one."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class PaperQuerySet(models.QuerySet):
+    def recorded(self):
+        return self.filter(is_recorded=True)
+
+    def not_recorded(self):
+        return self.filter(is_recorded=False)
+
+
+class Paper(models.Model):
+    name = models.CharField(
+        _("名字"), max_length=300, help_text=_("列表里显示的短名，例如 Transformer。")
+    )
+    title = models.CharField(_("完整标题"), max_length=500, blank=True)
+    url = models.URLField(_("论文链接"), max_length=1000, blank=True)
+    year = models.PositiveSmallIntegerField(
+        _("年份"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    summary = models.TextField(_("简介"), blank=True)
+    slug = models.SlugField(_("URL 标识"), max_length=200, unique=True)
+    s2_paper_id = models.CharField(
+        _("Semantic Scholar ID"),
+        max_length=40,
+        blank=True,
+        validators=[S2_ID_VALIDATOR],
+    )
+    arxiv_id = models.CharField(
+        _("arXiv ID"), max_length=40, blank=True, validators=[ARXIV_ID_VALIDATOR]
+    )
+    doi = models.CharField(
+        _("DOI"), max_length=200, blank=True, validators=[DOI_VALIDATOR]
+    )
+    is_recorded = models.BooleanField(
+        _("已录制"), default=False, help_text=_("已有精读视频讲过这篇论文（✅）。")
+    )
+    categories = models.ManyToManyField(
+        Category,
+        through="Placement",
+        related_name="papers",
+        verbose_name=_("分类"),
+        blank=True,
+    )
+    citation_count = models.PositiveIntegerField(_("引用数"), null=True, blank=True)
+    citations_updated_at = models.DateTimeField(
+        _("引用数更新于"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("创建于"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改于"), auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("论文")
+        verbose_name_plural = _("论文")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["s2_paper_id"],
+                condition=~Q(s2_paper_id=""),
+                name="paper_unique_s2_paper_id",
+                violation_error_message=_("已有论文使用这个 Semantic Scholar ID。"),
+            ),
+            models.UniqueConstraint(
+                fields=["arxiv_id"],
+                condition=~Q(arxiv_id=""),
+                name="paper_unique_arxiv_id",
+                violation_error_message=_("已有论文使用这个 arXiv ID。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["year", "name"], name="paper_year_idx"),
+            models.Index(
+                fields=["citation_count", "name"], name="paper_citation_count_idx"
+            ),
+            models.Index(fields=["created_at"], name="paper_created_at_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("papers:paper", args=[self.slug])
+
+    @property
+    def arxiv_url(self):
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def semantic_scholar_url(self):
+        if not self.s2_paper_id:
+            return ""
+        return f"https://www.semanticscholar.org/paper/{self.s2_paper_id}"
+
+
+class Placement(models.Model):
+    """A paper's place in a category, in curator order."""
+
+    paper = models.ForeignKey(
+        Paper,
+        on_delete=models.CASCADE,
+        related_name="placements",
+        verbose_name=_("论文"),
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        related_name="placements",
+        verbose_name=_("分类"),
+    )
+    position = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["category__position", "position", "id"]
+        verbose_name = _("分类位置")
+        verbose_name_plural = _("分类位置")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "category"],
+                name="placement_unique_paper_category",
+                violation_error_message=_("这篇论文已经在这个分类里。"),
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["category", "position", "id"], name="placement_order_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category} · {self.paper}"
+
+
+class VideoNote(models.Model):
+    title = models.CharField(
+        _("标题"),
+        max_length=500,
+        help_text=_(
+            "可以包含 Markdown 链接，例如 [GPT-3](https://arxiv.org/abs/…) 精读。"
+        ),
+    )
+    published_on = models.DateField(_("发布日期"))
+    duration = models.DurationField(_("时长"), help_text=_("例如 1:27:05"))
+    cover = models.ImageField(_("封面"), upload_to="covers/", blank=True)
+    cover_path = models.CharField(
+        _("README 封面路径"),
+        max_length=300,
+        blank=True,
+        help_text=_("原 README 里的封面图片路径，例如 imgs/gpt4.jpg；导出时使用。"),
+    )
+    bilibili_url = models.URLField(_("bilibili 链接"), max_length=500, blank=True)
+    youtube_url = models.URLField(_("YouTube 链接"), max_length=500, blank=True)
+    zhihu_url = models.URLField(_("知乎链接"), max_length=500, blank=True)
+    paper_url = models.URLField(
+        _("论文链接"),
+        max_length=1000,
+        blank=True,
+        help_text=_("README 标题里链接的论文（可以是不在列表里的论文）。"),
+    )
+    notes = models.TextField(_("笔记"), blank=True, help_text=_("Markdown 格式。"))
+    papers = models.ManyToManyField(
+        Paper, related_name="videos", blank=True, verbose_name=_("讲到的论文")
+    )
+    created_at = models.DateTimeField(_("创建于"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改于"), auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = _("精读视频")
+        verbose_name_plural = _("精读视频")
+        indexes = [
+            models.Index(fields=["-published_on", "-id"], name="video_published_idx")
+        ]
+
+    def __str__(self):
+        return self.plain_title
+
+    def get_absolute_url(self):
+        return f"{reverse('papers:videos')}#video-{self.pk}"
+
+    @property
+    def plain_title(self):
+        """The title with markdown links reduced to their text."""
+        return strip_links(self.title)
+
+
+class CitationSnapshot(models.Model):
+    """Append-only history of a paper's citation count."""
+
+    class Source(models.TextChoices):
+        SEMANTIC_SCHOLAR = "semantic_scholar", "Semantic Scholar"
+
+    paper = models.ForeignKey(
+        Paper,
+        on_delete=models.CASCADE,
+        related_name="citation_snapshots",
+        verbose_name=_("论文"),
+    )
+    count = models.PositiveIntegerField(_("引用数"))
+    fetched_at = models.DateTimeField(_("获取时间"), default=timezone.now)
+    source = models.CharField(
+        _("来源"),
+        max_length=40,
+        choices=Source.choices,
+        default=Source.SEMANTIC_SCHOLAR,
+    )
+
+    class Meta:
+        ordering = ["paper", "fetched_at"]
+        verbose_name = _("引用数记录")
+        verbose_name_plural = _("引用数记录")
+        indexes = [
+            models.Index(fields=["paper", "fetched_at"], name="snapshot_paper_time_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.paper}: {self.count} ({self.fetched_at:%Y-%m-%d})"

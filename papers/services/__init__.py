@@ -1,0 +1,23 @@
+"""Every write goes through a service: one module per area.
+
+``readme`` imports the README format; ``citations`` refreshes citation counts;
+``requests`` handles 请求精读.
+"""
+
+from papers.services.readme import (
+    ImportReport,
+    ReadmeSourceError,
+    paper_slug_base,
+    readme_import,
+    readme_read_source,
+    unique_slug,
+)
+
+__all__ = [
+    "ImportReport",
+    "ReadmeSourceError",
+    "paper_slug_base",
+    "readme_import",
+    "readme_read_source",
+    "unique_slug",
+]

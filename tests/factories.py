@@ -1,0 +1,62 @@
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from papers.models import Category, CitationSnapshot, Paper, Placement, VideoNote
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"分类 {n}")
+    name_en = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class PaperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Paper
+
+    name = factory.Sequence(lambda n: f"Paper {n}")
+    title = factory.LazyAttribute(lambda o: f"{o.name}: a full title")
+    url = factory.Sequence(lambda n: f"https://arxiv.org/abs/2101.{n:05d}")
+    arxiv_id = factory.Sequence(lambda n: f"2101.{n:05d}")
+    s2_paper_id = factory.Sequence(lambda n: f"{n:040x}")
+    year = 2021
+    summary = factory.Sequence(lambda n: f"简介 {n}")
+    slug = factory.Sequence(lambda n: f"paper-{n}")
+
+
+class PlacementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Placement
+
+    paper = factory.SubFactory(PaperFactory)
+    category = factory.SubFactory(CategoryFactory)
+    position = factory.Sequence(lambda n: n)
+
+
+class VideoNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VideoNote
+
+    title = factory.Sequence(lambda n: f"视频 {n} 逐段精读")
+    published_on = factory.Sequence(
+        lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n)
+    )
+    duration = dt.timedelta(minutes=45, seconds=12)
+    bilibili_url = factory.Sequence(
+        lambda n: f"https://www.bilibili.com/video/BV1{n:010d}"
+    )
+
+
+class CitationSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CitationSnapshot
+
+    paper = factory.SubFactory(PaperFactory)
+    count = 100
+    fetched_at = factory.LazyFunction(timezone.now)

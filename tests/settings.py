@@ -1,0 +1,22 @@
+"""Test overlay on the real settings: fast hashing, no .env, no secrets needed."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "tests-only-secret-key-0123456789abcdefghijklmnop"
+)
+
+from readinglist.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+DEBUG = False
+# Hashed static names need collectstatic; tests render templates without it.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files from the app folders, as in development (no collectstatic).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
