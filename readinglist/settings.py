@@ -159,6 +159,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # The transport does not create its folders; every process that sends or
+    # receives (web, worker, beat, manage.py) needs them.
+    for _name in ("queue", "control", "processed"):
+        (_broker_dir / _name).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
