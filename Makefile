@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test lint format superuser migrate bench messages clean
+.PHONY: help venv run test lint format superuser migrate bench clean
 
 help:
 	@echo "make run        set up and serve the site, worker and beat on 127.0.0.1:$(PORT)"
@@ -53,6 +53,23 @@ format: $(STAMP)
 superuser: export DJANGO_DEBUG ?= 1
 superuser: migrate
 	$(PY) manage.py createsuperuser
+
+# Page timings, the citation refresh (calls, seconds, memory) and a load test under
+# gunicorn with wrk; each script prints its section with the command that reproduces
+# it. Takes about 5 minutes. wrk comes from Debian: apt-get install wrk.
+bench: export DJANGO_SECRET_KEY ?= bench-only-secret-key-not-for-production-use
+bench: $(STAMP)
+	@mkdir -p var
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
+	set -e; { \
+	  echo "# Benchmarks"; echo; \
+	  echo "Written by \`make bench\` on $$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) CPUs, $$($(PY) -c 'import platform; print(platform.python_version())'). Every section names the command that reproduces it."; echo; \
+	  DJANGO_DEBUG=0 $(PY) tests/bench/bench_pages.py; echo; \
+	  $(PY) tests/bench/bench_refresh.py; echo; \
+	  $(PY) tests/bench/bench_load.py; \
+	} > var/benchmarks.md
+	mv var/benchmarks.md docs/benchmarks.md
+	@echo "wrote docs/benchmarks.md"
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -6,3 +6,8 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "papers"
     verbose_name = _("论文")
+
+    def ready(self):
+        from papers.signals import connect_cache_invalidation
+
+        connect_cache_invalidation()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Case, F, Prefetch, Q, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from papers import readme
-from papers.models import Category, Paper, Placement, VideoNote
+from papers.models import (
+    Category,
+    CitationSnapshot,
+    Paper,
+    Placement,
+    RefreshRun,
+    VideoNote,
+)
 from papers.readme import CategoryBlock, PaperRow, ReadmeDocument, VideoRow
 
 
@@ -91,7 +99,147 @@ def readme_markdown(*, badges: bool = False) -> str:
 
 # Each sort is the ORDER BY of the papers; "curated" keeps the placement order.
 # Missing years and citation counts go last whichever way the list is sorted.
-PAPER_SORTS = ("curated", "year", "-year", "citations", "name")
-SEARCH_SORTS = ("relevance", "year", "-year", "citations", "name")
+PAPER_SORTS = ("curated", "-year", "year", "citations", "name")
+SEARCH_SORTS = ("relevance", "-year", "year", "citations", "name")
 SEARCH_MAX_RESULTS = 100
 FEED_ITEMS = 50
+
+
+def _paper_ordering(sort: str, prefix: str = "") -> list:
+    year, cited = F(f"{prefix}year"), F(f"{prefix}citation_count")
+    first = {
+        "year": [year.asc(nulls_last=True)],
+        "-year": [year.desc(nulls_last=True)],
+        "citations": [cited.desc(nulls_last=True)],
+    }
+    return [*first.get(sort, []), Lower(f"{prefix}name"), f"{prefix}id"]
+
+
+def _placements(*, sort: str, recorded: bool | None) -> Prefetch:
+    placements = Placement.objects.select_related("paper")
+    if recorded is not None:
+        placements = placements.filter(paper__is_recorded=recorded)
+    if sort in PAPER_SORTS and sort != "curated":
+        placements = placements.order_by(*_paper_ordering(sort, prefix="paper__"))
+    else:
+        placements = placements.order_by("position", "id")
+    return Prefetch("placements", queryset=placements, to_attr="listed_placements")
+
+
+def _with_listed_papers(category: Category) -> Category:
+    category.listed_papers = [p.paper for p in category.listed_placements]
+    return category
+
+
+def category_tables(*, sort: str = "curated", recorded: bool | None = None):
+    """Every category in curator order with its papers sorted and filtered (two
+    queries whatever the number of papers); ``listed_papers`` on each."""
+    categories = Category.objects.prefetch_related(
+        _placements(sort=sort, recorded=recorded)
+    )
+    return [_with_listed_papers(category) for category in categories]
+
+
+def category_detail(
+    *, slug: str, sort: str = "curated", recorded: bool | None = None
+) -> Category | None:
+    category = (
+        Category.objects.filter(slug=slug)
+        .prefetch_related(_placements(sort=sort, recorded=recorded))
+        .first()
+    )
+    return _with_listed_papers(category) if category else None
+
+
+def paper_detail(*, slug: str) -> Paper | None:
+    """A paper with its categories, its videos and its citation history, as
+    ``category_list``, ``video_list`` and ``history`` (four queries)."""
+    return (
+        Paper.objects.filter(slug=slug)
+        .prefetch_related(
+            Prefetch(
+                "categories",
+                queryset=Category.objects.order_by("position", "id"),
+                to_attr="category_list",
+            ),
+            Prefetch(
+                "videos",
+                queryset=VideoNote.objects.order_by("-published_on", "-id"),
+                to_attr="video_list",
+            ),
+            Prefetch(
+                "citation_snapshots",
+                queryset=CitationSnapshot.objects.order_by("fetched_at", "id"),
+                to_attr="history",
+            ),
+        )
+        .first()
+    )
+
+
+def video_list():
+    """Videos newest first, each with the papers it covers (two queries)."""
+    return VideoNote.objects.order_by("-published_on", "-id").prefetch_related(
+        Prefetch("papers", queryset=Paper.objects.order_by("name", "id"))
+    )
+
+
+def paper_search(
+    *,
+    query: str,
+    sort: str = "relevance",
+    recorded: bool | None = None,
+    limit: int = SEARCH_MAX_RESULTS,
+) -> list[Paper]:
+    """Papers whose name, title, summary or arXiv id contain ``query`` (any case),
+    at most ``limit``; a match in the name ranks first under "relevance"."""
+    query = query.strip()
+    if not query:
+        return []
+    papers = Paper.objects.filter(
+        Q(name__icontains=query)
+        | Q(title__icontains=query)
+        | Q(summary__icontains=query)
+        | Q(arxiv_id__icontains=query)
+    )
+    if recorded is not None:
+        papers = papers.filter(is_recorded=recorded)
+    if sort == "relevance":
+        rank = Case(
+            When(name__iexact=query, then=Value(0)),
+            When(name__icontains=query, then=Value(1)),
+            When(title__icontains=query, then=Value(2)),
+            default=Value(3),
+        )
+        ordering = [rank, F("citation_count").desc(nulls_last=True), Lower("name")]
+    else:
+        ordering = _paper_ordering(sort)
+    categories = Prefetch(
+        "categories",
+        queryset=Category.objects.order_by("position", "id"),
+        to_attr="category_list",
+    )
+    return list(papers.order_by(*ordering).prefetch_related(categories)[:limit])
+
+
+def latest_papers(*, category: Category | None = None, limit: int = FEED_ITEMS):
+    papers = Paper.objects.all()
+    if category is not None:
+        papers = papers.filter(placements__category=category)
+    return papers.order_by("-created_at", "-id")[:limit]
+
+
+def latest_videos(*, limit: int = FEED_ITEMS):
+    return VideoNote.objects.order_by("-published_on", "-id")[:limit]
+
+
+def last_refresh() -> RefreshRun | None:
+    """The latest finished citation refresh that worked, fully or partly (one query)."""
+    return (
+        RefreshRun.objects.filter(
+            status__in=[RefreshRun.Status.SUCCEEDED, RefreshRun.Status.PARTIAL],
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )

@@ -1,6 +1,10 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
+from papers.feeds import CategoryPapersFeed, LatestPapersFeed, LatestVideosFeed
+from papers.sitemaps import SITEMAPS
 from papers.views import public as views
+from papers.views import requests as request_views
 
 app_name = "papers"
 
@@ -9,4 +13,13 @@ urlpatterns = [
     path("categories/<slug:slug>/", views.category, name="category"),
     path("papers/<slug:slug>/", views.paper, name="paper"),
     path("videos/", views.videos, name="videos"),
+    path("search/", views.search, name="search"),
+    path("readme.md", views.readme, name="readme"),
+    path("feeds/papers/", LatestPapersFeed(), name="papers_feed"),
+    path("feeds/videos/", LatestVideosFeed(), name="videos_feed"),
+    path("feeds/categories/<slug:slug>/", CategoryPapersFeed(), name="category_feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("requests/", request_views.requests_page, name="requests"),
+    path("requests/hint/", request_views.request_hint, name="request_hint"),
+    path("requests/<int:pk>/vote/", request_views.request_vote, name="request_vote"),
 ]

@@ -4,9 +4,14 @@ Every variable is documented in ``.env.example``. Nothing secret has a default: 
 development secret key is only accepted when ``DJANGO_DEBUG`` is on.
 """
 
+import hashlib
+from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +38,74 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# Security: `manage.py check --deploy` is clean with debug off and the production
+# variables of docs/deploy.md. https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# Behind a proxy that terminates TLS, name the header it sets for the original scheme,
+# e.g. HTTP_X_FORWARDED_PROTO,https, or every request looks like http and the SSL
+# redirect loops. The proxy must overwrite that header, never pass the client's on.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+if _proxy_ssl_header := env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[]):
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER is a header and a value, e.g. "
+            "HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe /healthz over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
+)
+# "preload" is consent to being put on the browsers' HTTPS-only lists (hstspreload.org).
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere. htmx is
+# served from our static files ({% htmx_script %}) and told not to inject its indicator
+# <style> (the htmx-config meta in base.html); the players are the only frames.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-src": [
+            "https://player.bilibili.com",
+            "https://www.youtube-nocookie.com",
+        ],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# The admin lives at a path of the operator's choosing, and password guessing there
+# is locked out by django-axes: 5 failures for one username from one client address
+# lock that pair for an hour. Attempts are kept in the database, so every web process
+# counts together. https://django-axes.readthedocs.io/en/latest/4_configuration.html
+ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/").strip("/") + "/"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client address behind DJANGO_TRUSTED_PROXY_COUNT proxies (see below).
+AXES_CLIENT_IP_CALLABLE = "papers.client_ip.client_ip"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,12 +118,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "django_celery_beat",
+    "axes",
+    "csp",
     "papers",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # django-csp's CSPMiddleware, building the header once (papers/middleware.py).
+    "papers.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "readinglist.urls"
@@ -68,8 +147,24 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # The partials loader resolves "page.html#fragment" names for htmx views;
+            # SimpleAppConfig leaves the loaders to us, so they are spelled out here.
+            # https://github.com/carltongibson/django-template-partials#installation
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -105,6 +200,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://readinglist")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same backend, reusing one redis-py client per process (papers/cache.py).
+    CACHES["default"]["BACKEND"] = "papers.cache.RedisCache"
+# How long a cached public page may live (papers/cache.py); every save invalidates
+# them anyway. 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=10 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -144,6 +245,60 @@ SEMANTIC_SCHOLAR_API_URL = env.str(
     "SEMANTIC_SCHOLAR_API_URL", default="https://api.semanticscholar.org/graph/v1"
 )
 SEMANTIC_SCHOLAR_API_KEY = env.str("SEMANTIC_SCHOLAR_API_KEY", default="")
+# The rate the API grants a key is 1 request/second across all endpoints; the
+# refresh paces itself to this. 0 turns pacing off (tests, a local fake server).
+SEMANTIC_SCHOLAR_MAX_RPS = env.float("SEMANTIC_SCHOLAR_MAX_RPS", default=1.0)
+# Seconds to wait for a connection and for an answer, per try.
+SEMANTIC_SCHOLAR_CONNECT_TIMEOUT = env.float(
+    "SEMANTIC_SCHOLAR_CONNECT_TIMEOUT", default=5.0
+)
+SEMANTIC_SCHOLAR_TIMEOUT = env.float("SEMANTIC_SCHOLAR_TIMEOUT", default=30.0)
+# Retries of 429, 5xx, timeouts and connection errors per call, with exponential
+# backoff (factor x 2**n seconds, capped at 60) and jitter, as S2 requires.
+SEMANTIC_SCHOLAR_MAX_RETRIES = env.int("SEMANTIC_SCHOLAR_MAX_RETRIES", default=6)
+SEMANTIC_SCHOLAR_BACKOFF_FACTOR = env.float(
+    "SEMANTIC_SCHOLAR_BACKOFF_FACTOR", default=2.0
+)
+
+# Email: printed to the console unless EMAIL_URL names an SMTP server, e.g.
+# smtp+tls://user:password@smtp.example.org:587
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="论文精读 <noreply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[论文精读] "
+# The site's public address, for links in mail (sent outside any request).
+SITE_URL = env.str("DJANGO_SITE_URL", default="http://localhost:8000")
+# "Name <a@example.org>, b@example.org": the people told about new 请求精读.
+# Django 5.2 wants (name, address) pairs here; 6.0 also takes plain strings.
+MANAGERS = [
+    (name, address)
+    for name, address in getaddresses([env.str("DJANGO_MANAGERS", default="")])
+    if address
+]
+
+# 请求精读 (papers/views/requests.py): how clients are told apart and rate-limited.
+# Votes and rate limits key on a salted hash of the client IP, never the IP itself.
+# IPv4 has only 2**32 addresses, so an unsalted hash would be reversible: the salt is
+# a secret. Without READING_REQUEST_IP_SALT it is derived from the secret key (so
+# rotating that key forgets who voted; set the salt to keep votes across rotations).
+READING_REQUEST_IP_SALT = env.str("READING_REQUEST_IP_SALT", default="") or (
+    hashlib.sha256(f"reading-request-ip-salt:{SECRET_KEY}".encode()).hexdigest()
+)
+# How many reverse proxies in front of Django append to X-Forwarded-For. 0 means
+# REMOTE_ADDR is the client; with N the client is the N-th entry from the right, the
+# last one a trusted proxy wrote. Never more than you really run: the header is
+# otherwise the client's to forge.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# Per client IP hash and per session, in fixed one-hour windows of the default cache
+# (Redis in production, so every worker process counts together).
+READING_REQUEST_SUBMITS_PER_HOUR = env.int(
+    "READING_REQUEST_SUBMITS_PER_HOUR", default=5
+)
+READING_REQUEST_VOTES_PER_HOUR = env.int("READING_REQUEST_VOTES_PER_HOUR", default=60)
+READING_REQUEST_HINTS_PER_HOUR = env.int("READING_REQUEST_HINTS_PER_HOUR", default=600)
 
 # Celery
 # With no CELERY_BROKER_URL the broker is kombu's filesystem transport under var/, so
@@ -175,20 +330,35 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {}
+# Keep LOGGING's one-line format in the worker and beat too.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-hijack-root-logger
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Synced into django-celery-beat's tables when beat starts, so it shows in the admin.
+CELERY_BEAT_SCHEDULE = {
+    # Every night at 03:00 Shanghai time (CELERY_TIMEZONE).
+    "refresh-citations-nightly": {
+        "task": "papers.refresh_citations",
+        "schedule": crontab(hour=3, minute=0),
+    },
+}
 
-# Logging: one line per event on stderr, where gunicorn, systemd and honcho collect it.
+# Logging: one line per event on stderr, where gunicorn, systemd and honcho collect it:
+# JSON lines in production (a traceback is a field of its line), readable text in
+# development (papers/logging.py). django.request logs 5xx at ERROR, 4xx at WARNING.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "event": {
+            "()": "papers.logging.EventFormatter",
+            "json_lines": LOG_FORMAT == "json",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "event"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django": {"level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+        "papers": {"level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     },
 }

@@ -2,10 +2,20 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+
+from papers.views.health import healthz
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+    # DJANGO_ADMIN_URL: the admin is not where password-guessing bots look first.
+    path(settings.ADMIN_URL, admin.site.urls),
+    # The language switcher posts here from every public page. Exempt from CSRF so
+    # those pages carry no token and stay cacheable (papers/cache.py): a forged post
+    # can only change the visitor's language, as a ?lang= link could.
+    # https://docs.djangoproject.com/en/5.2/topics/i18n/translation/#the-set-language-redirect-view
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("papers.urls")),
 ]
 

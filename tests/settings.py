@@ -20,3 +20,5 @@ STORAGES = {
 # Serve static files from the app folders, as in development (no collectstatic).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The test client speaks plain http; tests/test_deploy.py turns the redirect back on.
+SECURE_SSL_REDIRECT = False

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from papers import identifiers
+from papers.admin.refresh import CitationRefreshAdminMixin
 from papers.models import (
     ARXIV_ID_VALIDATOR,
     DOI_VALIDATOR,
@@ -125,8 +126,9 @@ class PaperVideoInline(admin.TabularInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
     form = PaperAdminForm
+    actions = ["refresh_citations_now"]
     list_display = [
         "name",
         "year",

@@ -9,6 +9,8 @@ from papers.models.catalogue import (
     Placement,
     VideoNote,
 )
+from papers.models.refresh import RefreshRun
+from papers.models.requests import ReadingRequest, RequestVote
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",
@@ -19,5 +21,8 @@ __all__ = [
     "Paper",
     "PaperQuerySet",
     "Placement",
+    "ReadingRequest",
+    "RefreshRun",
+    "RequestVote",
     "VideoNote",
 ]

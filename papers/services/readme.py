@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from papers import identifiers, readme
+from papers.cache import bump_content_version
 from papers.models import Category, Paper, Placement, VideoNote
 from papers.readme import PaperRow, ReadmeDocument, VideoRow
 
@@ -228,6 +229,9 @@ def readme_import(
         _prune(document, categories, papers_by_row, seen_videos, report)
     if dry_run:
         transaction.set_rollback(True)
+    else:
+        # The public pages follow the import even where a write skipped the signals.
+        bump_content_version()
     logger.info(
         "readme import%s: %s",
         " (dry run)" if dry_run else "",

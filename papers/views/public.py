@@ -1,49 +1,189 @@
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+"""The public pages: the list, categories, papers, videos and search.
 
-from papers.models import Category, Paper, Placement, VideoNote
-from papers.selectors import list_totals
+Pages only read (views -> selectors -> models) and never call a third party. List
+pages answer htmx requests with the page's fragment only (django-template-partials),
+so sorting, filtering and live search swap in place while the same URL works
+as a full page. They answer GET and HEAD (require_safe, not require_GET): crawlers
+and uptime checks send HEAD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from papers import selectors
+from papers.cache import cache_public_page
+
+SEARCH_MAX_QUERY = 200
+
+SORT_LABELS = {
+    "curated": _("推荐顺序"),
+    "relevance": _("相关度"),
+    "-year": _("最新"),
+    "year": _("最早"),
+    "citations": _("引用最多"),
+    "name": _("名字"),
+}
+RECORDED_LABELS = {"": _("全部"), "yes": _("已录制"), "no": _("未录制")}
+RECORDED_VALUES = {"": None, "yes": True, "no": False}
 
 
-def _ordered_placements():
-    return Prefetch(
-        "placements",
-        queryset=Placement.objects.select_related("paper").order_by("position", "id"),
-        to_attr="ordered_placements",
-    )
+@dataclass(frozen=True)
+class ListOptions:
+    """The sort and filter of a list page, read from the query string.
+
+    Anything unexpected falls back to the default: a hand-edited URL never errors.
+    """
+
+    sort: str
+    recorded: str
+    query: str = ""
+
+    @classmethod
+    def from_request(cls, request, *, sorts, query: str = "") -> ListOptions:
+        sort = request.GET.get("sort", "")
+        recorded = request.GET.get("recorded", "")
+        return cls(
+            sort=sort if sort in sorts else sorts[0],
+            recorded=recorded if recorded in RECORDED_VALUES else "",
+            query=query,
+        )
+
+    @property
+    def recorded_filter(self) -> bool | None:
+        return RECORDED_VALUES[self.recorded]
 
 
-@require_GET
+def _list_url(request, *, sorts, options: ListOptions, **changes) -> str:
+    """This page's URL with ``changes`` applied; defaults are left out, so the
+    plain page keeps its plain URL."""
+    values = {"q": options.query, "sort": options.sort, "recorded": options.recorded}
+    values.update(changes)
+    params = {
+        key: value
+        for key, value in values.items()
+        if value and not (key == "sort" and value == sorts[0])
+    }
+    return f"{request.path}?{urlencode(params)}" if params else request.path
+
+
+def _list_controls(request, *, sorts, options: ListOptions) -> dict:
+    """Sort and filter links: plain links that htmx upgrades to in-place swaps."""
+
+    def url(**changes):
+        return _list_url(request, sorts=sorts, options=options, **changes)
+
+    sort_links = [
+        {"label": SORT_LABELS[s], "url": url(sort=s), "current": s == options.sort}
+        for s in sorts
+    ]
+    filter_links = [
+        {"label": label, "url": url(recorded=r), "current": r == options.recorded}
+        for r, label in RECORDED_LABELS.items()
+    ]
+    return {"options": options, "sort_links": sort_links, "filter_links": filter_links}
+
+
+def _wants_fragment(request) -> bool:
+    # htmx asks for the whole page when it restores history after a cache miss.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(request, template_name: str, context: dict, *, fragment: str):
+    if _wants_fragment(request):
+        template_name = f"{template_name}#{fragment}"
+    return render(request, template_name, context)
+
+
+@require_safe
+@cache_public_page
+@vary_on_headers("HX-Request")
 def home(request):
-    categories = Category.objects.prefetch_related(_ordered_placements())
-    return render(
-        request,
-        "papers/home.html",
-        {"categories": categories, "totals": list_totals()},
-    )
+    options = ListOptions.from_request(request, sorts=selectors.PAPER_SORTS)
+    context = {
+        "categories": selectors.category_tables(
+            sort=options.sort, recorded=options.recorded_filter
+        ),
+        **_list_controls(request, sorts=selectors.PAPER_SORTS, options=options),
+    }
+    if not _wants_fragment(request):
+        context["totals"] = selectors.list_totals()  # shown above the fragment
+    return _render(request, "papers/home.html", context, fragment="paper-list")
 
 
-@require_GET
+@require_safe
+@cache_public_page
+@vary_on_headers("HX-Request")
 def category(request, slug):
-    category = get_object_or_404(
-        Category.objects.prefetch_related(_ordered_placements()), slug=slug
+    options = ListOptions.from_request(request, sorts=selectors.PAPER_SORTS)
+    category = selectors.category_detail(
+        slug=slug, sort=options.sort, recorded=options.recorded_filter
     )
-    return render(request, "papers/category.html", {"category": category})
+    if category is None:
+        raise Http404("No such category")
+    context = {
+        "category": category,
+        **_list_controls(request, sorts=selectors.PAPER_SORTS, options=options),
+    }
+    return _render(request, "papers/category.html", context, fragment="paper-list")
 
 
-@require_GET
+@require_safe
+@cache_public_page
 def paper(request, slug):
-    paper = get_object_or_404(
-        Paper.objects.prefetch_related("categories", "videos"), slug=slug
-    )
+    paper = selectors.paper_detail(slug=slug)
+    if paper is None:
+        raise Http404("No such paper")
     return render(request, "papers/paper.html", {"paper": paper})
 
 
-@require_GET
+@require_safe
+@cache_public_page
 def videos(request):
-    return render(
-        request,
-        "papers/videos.html",
-        {"videos": VideoNote.objects.prefetch_related("papers")},
+    # One page for all of them: a few new videos a month, and each keeps the
+    # /videos/#video-<id> anchor the feeds and paper pages link to.
+    return render(request, "papers/videos.html", {"videos": selectors.video_list()})
+
+
+@require_safe
+@cache_public_page
+@vary_on_headers("HX-Request")
+def search(request):
+    # PostgreSQL refuses NUL in a string parameter: drop it rather than fail.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
+    options = ListOptions.from_request(
+        request, sorts=selectors.SEARCH_SORTS, query=query
+    )
+    # One more than we show, to know whether there were more.
+    limit = selectors.SEARCH_MAX_RESULTS
+    results = selectors.paper_search(
+        query=query,
+        sort=options.sort,
+        recorded=options.recorded_filter,
+        limit=limit + 1,
+    )
+    context = {
+        "query": query,
+        "query_max_length": SEARCH_MAX_QUERY,
+        "results": results[:limit],
+        "results_capped": len(results) > limit,
+        "max_results": limit,
+        **_list_controls(request, sorts=selectors.SEARCH_SORTS, options=options),
+    }
+    return _render(request, "papers/search.html", context, fragment="results")
+
+
+@require_safe
+@cache_public_page
+def readme(request):
+    """The list as README markdown, the same text `manage.py export_readme` writes."""
+    return HttpResponse(
+        selectors.readme_markdown(), content_type="text/markdown; charset=utf-8"
     )

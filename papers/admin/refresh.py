@@ -1,0 +1,125 @@
+"""Citation refresh in the admin: the run history (read-only) and the paper list's
+"refresh now" action and button, which queue the Celery task."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from papers.models import RefreshRun
+from papers.services.citations import citations_refresh_enqueue
+
+
+class CitationRefreshAdminMixin:
+    """For PaperAdmin: the action on selected papers and the button for all.
+
+    Both queue the task after the transaction commits and tell the curator so; the
+    run record (below) says how it went. The button is in
+    ``templates/admin/papers/paper/change_list.html``.
+    """
+
+    @admin.action(description=_("立即刷新引用数"), permissions=["change"])
+    def refresh_citations_now(self, request, queryset):
+        paper_ids = list(queryset.values_list("pk", flat=True))
+        citations_refresh_enqueue(paper_ids=paper_ids, trigger=RefreshRun.Trigger.ADMIN)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d 篇论文的引用数刷新已加入队列，完成后会自动更新。",
+                "%(count)d 篇论文的引用数刷新已加入队列，完成后会自动更新。",
+                len(paper_ids),
+            )
+            % {"count": len(paper_ids)},
+            messages.SUCCESS,
+        )
+
+    def refresh_all_citations_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        citations_refresh_enqueue(trigger=RefreshRun.Trigger.ADMIN)
+        self.message_user(
+            request,
+            _("全部论文的引用数刷新已加入队列，完成后会自动更新。"),
+            messages.SUCCESS,
+        )
+        return redirect("admin:papers_paper_changelist")
+
+    def get_urls(self):
+        return [
+            path(
+                "refresh-citations/",
+                self.admin_site.admin_view(self.refresh_all_citations_view),
+                name="papers_paper_refresh_citations",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_refresh_citations": self.has_change_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(RefreshRun)
+class RefreshRunAdmin(admin.ModelAdmin):
+    """What each refresh asked, changed and failed: written by the job only."""
+
+    list_display = [
+        "started_at",
+        "status",
+        "trigger",
+        "duration_text",
+        "papers_asked",
+        "updated",
+        "unchanged",
+        "not_found",
+        "failed",
+        "http_calls",
+        "retries",
+    ]
+    list_filter = ["status", "trigger"]
+    date_hierarchy = "started_at"
+    fields = [
+        ("started_at", "finished_at", "duration_text"),
+        ("status", "trigger"),
+        ("papers_asked", "updated", "unchanged", "not_found", "failed"),
+        ("http_calls", "retries"),
+        "last_error",
+    ]
+    readonly_fields = [
+        "started_at",
+        "finished_at",
+        "duration_text",
+        "status",
+        "trigger",
+        "papers_asked",
+        "updated",
+        "unchanged",
+        "not_found",
+        "failed",
+        "http_calls",
+        "retries",
+        "last_error",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("用时"))
+    def duration_text(self, run):
+        if run.duration is None:
+            return "—"
+        return _("%(seconds).1f 秒") % {"seconds": run.duration.total_seconds()}

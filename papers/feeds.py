@@ -1,0 +1,99 @@
+"""Atom feeds: new papers, new videos, and new papers in one category."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from papers import selectors
+from papers.markup import render_inline, render_markdown
+from papers.models import Category
+
+
+class LatestPapersFeed(Feed):
+    feed_type = Atom1Feed
+
+    def title(self):
+        return _("深度学习论文精读：新加入的论文")
+
+    def subtitle(self):
+        return _("值得精读的深度学习论文，新加入的在前。")
+
+    def link(self):
+        return reverse("papers:home")
+
+    def feed_url(self):
+        return reverse("papers:papers_feed")
+
+    def items(self):
+        return selectors.latest_papers()
+
+    def item_title(self, paper):
+        return f"{paper.name} ({paper.year})" if paper.year else paper.name
+
+    def item_description(self, paper):
+        return " — ".join(part for part in (paper.title, paper.summary) if part)
+
+    def item_pubdate(self, paper):
+        return paper.created_at
+
+    def item_updateddate(self, paper):
+        return paper.updated_at
+
+
+class CategoryPapersFeed(LatestPapersFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Category, slug=slug)
+
+    def title(self, category):
+        return _("深度学习论文精读：%(category)s") % {"category": category.display_name}
+
+    def subtitle(self, category):
+        return category.description or self.title(category)
+
+    def link(self, category):
+        return category.get_absolute_url()
+
+    def feed_url(self, category):
+        return reverse("papers:category_feed", args=[category.slug])
+
+    def items(self, category):
+        return selectors.latest_papers(category=category)
+
+
+class LatestVideosFeed(Feed):
+    feed_type = Atom1Feed
+
+    def title(self):
+        return _("深度学习论文精读：新视频")
+
+    def subtitle(self):
+        return _("论文精读视频，最新发布的在前。")
+
+    def link(self):
+        return reverse("papers:videos")
+
+    def feed_url(self):
+        return reverse("papers:videos_feed")
+
+    def items(self):
+        return selectors.latest_videos()
+
+    def item_title(self, video):
+        return video.plain_title
+
+    def item_description(self, video):
+        return render_inline(video.title) + render_markdown(video.notes)
+
+    def item_pubdate(self, video):
+        # Videos carry a date only: midnight in the site's time zone.
+        return timezone.make_aware(dt.datetime.combine(video.published_on, dt.time()))
+
+    def item_updateddate(self, video):
+        return video.updated_at

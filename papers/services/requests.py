@@ -1,0 +1,414 @@
+"""请求精读: submitting, voting and the curator's decisions.
+
+Readers' identities are hashes made here (``voter_identity``); the views pass in the
+raw session key and client IP and never store them. Mail and background lookups are
+sent after the transaction commits, so a rolled-back decision sends nothing, as
+robust callbacks: a mail server or broker that is down is logged and never turns a
+committed decision into an error page.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import mail_managers, send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from papers import identifiers
+from papers.models import Paper, ReadingRequest, RefreshRun, RequestVote, VideoNote
+from papers.services.readme import paper_slug_base, unique_slug
+
+logger = logging.getLogger(__name__)
+
+Status = ReadingRequest.Status
+
+__all__ = [
+    "SubmitResult",
+    "VoteResult",
+    "Voter",
+    "listed_paper_for_key",
+    "reading_request_accept",
+    "reading_request_decline",
+    "reading_request_done",
+    "reading_request_submit",
+    "reading_request_vote",
+    "request_key",
+    "voter_identity",
+]
+
+
+# --- Identity -------------------------------------------------------------------
+
+
+def request_key(url: str) -> str:
+    """The de-duplication key of a paper link: ``arxiv:<id>``, ``s2:<40 hex>``,
+    ``doi:<lower-cased doi>`` or ``url:<normalised url>``; "" for a non-http(s) URL."""
+    if arxiv_id := identifiers.arxiv_id_from_url(url):
+        return f"arxiv:{arxiv_id}"
+    if s2_id := identifiers.s2_id_from_url(url):
+        return f"s2:{s2_id}"
+    if doi := identifiers.doi_from_text(url):
+        return f"doi:{doi}"
+    if normalised := identifiers.normalise_url(url):
+        return f"url:{normalised}"
+    return ""
+
+
+_KEY_HOSTS = {"arxiv": "arxiv.org", "s2": "semanticscholar.org", "doi": "doi.org"}
+
+
+def listed_paper_for_key(key: str) -> Paper | None:
+    """The paper already on the list under this key: same arXiv id, S2 id or DOI, or a
+    link that normalises to the same key."""
+    kind, _sep, value = key.partition(":")
+    if not value:
+        return None
+    by_id = {
+        "arxiv": Q(arxiv_id=value),
+        "s2": Q(s2_paper_id=value),
+        "doi": Q(doi__iexact=value),
+    }.get(kind)
+    if by_id is not None:
+        paper = Paper.objects.filter(by_id).order_by("pk").first()
+        if paper is not None:
+            return paper
+    # Links cannot be normalised in SQL: narrow by host, then compare keys in Python.
+    host = _KEY_HOSTS.get(kind) or urlsplit(value).hostname
+    if not host:
+        return None
+    candidates = Paper.objects.filter(url__icontains=host).only("pk", "url", "slug")
+    for paper in candidates.order_by("pk").iterator():
+        if request_key(paper.url) == key:
+            return Paper.objects.get(pk=paper.pk)
+    return None
+
+
+@dataclass(frozen=True)
+class Voter:
+    """A visitor as votes and rate limits see them: two hex digests, nothing raw."""
+
+    session_hash: str
+    ip_hash: str
+
+
+def _client_network(ip: str) -> str:
+    """The unit a client is counted by: the IPv4 address, or the IPv6 /64 (one
+    household or phone usually holds a whole /64 and can pick any address in it)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def voter_identity(*, session_key: str, ip: str) -> Voter:
+    """Salted HMAC-SHA256 digests of the session key and the client's network."""
+    salt = settings.READING_REQUEST_IP_SALT
+    return Voter(
+        session_hash=salted_hmac(
+            "papers.reading-request.session",
+            session_key,
+            secret=salt,
+            algorithm="sha256",
+        ).hexdigest(),
+        ip_hash=salted_hmac(
+            "papers.reading-request.ip",
+            _client_network(ip),
+            secret=salt,
+            algorithm="sha256",
+        ).hexdigest(),
+    )
+
+
+# --- Submitting and voting -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What happened to a submission.
+
+    ``outcome`` is one of ``created`` (a new request, with the submitter's vote),
+    ``voted`` (the paper was requested already: a vote was added), ``already_voted``,
+    ``closed`` (the request for it was already accepted, declined or done) and
+    ``listed`` (the paper is on the list: nothing stored, ``paper`` points to it).
+    """
+
+    outcome: str
+    reading_request: ReadingRequest | None = None
+    paper: Paper | None = None
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """``voted``, ``already_voted`` or ``closed`` (only pending requests take votes)."""
+
+    outcome: str
+    vote_count: int
+
+
+def _add_vote(reading_request: ReadingRequest, voter: Voter) -> str:
+    if RequestVote.objects.filter(
+        Q(session_hash=voter.session_hash) | Q(ip_hash=voter.ip_hash),
+        reading_request=reading_request,
+    ).exists():
+        return "already_voted"
+    vote = RequestVote(
+        reading_request=reading_request,
+        session_hash=voter.session_hash,
+        ip_hash=voter.ip_hash,
+    )
+    try:
+        # A concurrent vote from the same visitor loses on the unique constraints;
+        # the savepoint keeps the outer transaction usable.
+        with transaction.atomic():
+            vote.save()
+    except IntegrityError:
+        return "already_voted"
+    return "voted"
+
+
+@transaction.atomic
+def reading_request_submit(
+    *,
+    url: str,
+    title: str,
+    reason: str,
+    voter: Voter,
+    nickname: str = "",
+    email: str = "",
+    language: str = "",
+) -> SubmitResult:
+    """Ask for a paper. The same paper asked for again becomes a vote for the first
+    request; a paper already on the list is pointed to and nothing is stored."""
+    key = request_key(url)
+    if not key:
+        raise ValidationError(
+            {"url": _("请填写以 http:// 或 https:// 开头的论文链接。")}
+        )
+    paper = listed_paper_for_key(key)
+    if paper is not None:
+        return SubmitResult("listed", paper=paper)
+    existing = ReadingRequest.objects.filter(key=key).first()
+    if existing is not None:
+        return _submit_existing(existing, voter)
+
+    reading_request = ReadingRequest(
+        url=url,
+        key=key,
+        title=title,
+        reason=reason,
+        nickname=nickname,
+        email=email,
+        language=language,
+    )
+    reading_request.full_clean()
+    try:
+        with transaction.atomic():
+            reading_request.save()
+    except IntegrityError:
+        # Someone asked for the same paper between our check and our insert.
+        return _submit_existing(ReadingRequest.objects.get(key=key), voter)
+    _add_vote(reading_request, voter)
+    transaction.on_commit(lambda: _notify_managers(reading_request.pk), robust=True)
+    return SubmitResult("created", reading_request=reading_request)
+
+
+def _submit_existing(existing: ReadingRequest, voter: Voter) -> SubmitResult:
+    if not existing.is_open:
+        return SubmitResult("closed", reading_request=existing, paper=existing.paper)
+    return SubmitResult(_add_vote(existing, voter), reading_request=existing)
+
+
+@transaction.atomic
+def reading_request_vote(
+    *, reading_request: ReadingRequest, voter: Voter
+) -> VoteResult:
+    """One vote per visitor (session or IP network) on a pending request."""
+    if not reading_request.is_open:
+        outcome = "closed"
+    else:
+        outcome = _add_vote(reading_request, voter)
+    return VoteResult(outcome, reading_request.votes.count())
+
+
+# --- The curator's decisions -----------------------------------------------------
+
+
+def _paper_ids_from_key(key: str) -> dict[str, str]:
+    kind, _sep, value = key.partition(":")
+    field = {"arxiv": "arxiv_id", "s2": "s2_paper_id", "doi": "doi"}.get(kind)
+    return {field: value} if field else {}
+
+
+def _enqueue_metadata_lookup(paper_id: int) -> None:
+    """Ask the background refresh to resolve the paper on Semantic Scholar.
+
+    The refresh looks the paper up by its ARXIV:/DOI: id (or S2 id), stores the S2 id
+    and the citation count, and fills in the title and year, so an accepted request
+    shows real metadata without the admin ever waiting on Semantic Scholar. Called
+    after commit: the worker must find the paper it is asked about.
+    """
+    from papers.tasks import refresh_citations  # tasks import the services
+
+    refresh_citations.delay(paper_ids=[paper_id], trigger=RefreshRun.Trigger.ADMIN)
+
+
+@transaction.atomic
+def reading_request_accept(*, request_obj: ReadingRequest, by) -> Paper:
+    """Accept a request: link the paper already on the list (or chosen by the
+    curator), or create it from the request, and look it up in the background."""
+    if request_obj.status == Status.DONE:
+        raise ValidationError(_("已完成的请求不能再改为已接受。"), code="done")
+    paper = request_obj.paper or listed_paper_for_key(request_obj.key)
+    created = paper is None
+    if created:
+        ids = _paper_ids_from_key(request_obj.key)
+        name = request_obj.title
+        paper = Paper(
+            name=name,
+            url=request_obj.url,
+            slug=unique_slug(
+                Paper,
+                paper_slug_base(
+                    name=name,
+                    arxiv_id=ids.get("arxiv_id", ""),
+                    s2_paper_id=ids.get("s2_paper_id", ""),
+                ),
+            ),
+            **ids,
+        )
+        paper.full_clean()
+        paper.save()
+    request_obj.paper = paper
+    if request_obj.status != Status.ACCEPTED:
+        request_obj.status = Status.ACCEPTED
+        request_obj.decided_by = by
+        request_obj.decided_at = timezone.now()
+    request_obj.full_clean()
+    request_obj.save()
+    if created or not paper.s2_paper_id:
+        transaction.on_commit(lambda: _enqueue_metadata_lookup(paper.pk), robust=True)
+    return paper
+
+
+@transaction.atomic
+def reading_request_decline(
+    *, request_obj: ReadingRequest, by, public_reason: str
+) -> ReadingRequest:
+    """Decline with a reason that is shown on the public list."""
+    if request_obj.status == Status.DONE:
+        raise ValidationError(_("已完成的请求不能再婉拒。"), code="done")
+    public_reason = (public_reason or "").strip()
+    if not public_reason:
+        raise ValidationError(
+            {"public_reason": _("婉拒请求时必须写一句公开说明。")}, code="required"
+        )
+    request_obj.status = Status.DECLINED
+    request_obj.public_reason = public_reason
+    request_obj.decided_by = by
+    request_obj.decided_at = timezone.now()
+    request_obj.full_clean()
+    request_obj.save()
+    return request_obj
+
+
+@transaction.atomic
+def reading_request_done(
+    *, request_obj: ReadingRequest, by, video: VideoNote
+) -> ReadingRequest:
+    """Mark a request answered by a video; the requester (if they left an address)
+    is told once, when the request first becomes done."""
+    if request_obj.status == Status.DECLINED:
+        raise ValidationError(_("已婉拒的请求请先接受，再标记完成。"), code="declined")
+    newly_done = request_obj.status != Status.DONE
+    request_obj.status = Status.DONE
+    request_obj.video = video
+    if request_obj.paper_id is None:
+        request_obj.paper = listed_paper_for_key(request_obj.key)
+    request_obj.decided_by = by
+    request_obj.decided_at = timezone.now()
+    request_obj.full_clean()
+    request_obj.save()
+    if newly_done and request_obj.email:
+        transaction.on_commit(lambda: _notify_requester(request_obj.pk), robust=True)
+    return request_obj
+
+
+# --- Mail ------------------------------------------------------------------------
+
+_SUBJECT_TITLE_LENGTH = 80
+
+
+def _short(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) <= _SUBJECT_TITLE_LENGTH:
+        return title
+    return title[: _SUBJECT_TITLE_LENGTH - 1] + "…"
+
+
+def _site_url(path: str) -> str:
+    # Mail is sent after the request is over, so links are built from the setting.
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _notify_managers(reading_request_id: int) -> None:
+    reading_request = (
+        ReadingRequest.objects.with_vote_count().filter(pk=reading_request_id).first()
+    )
+    if reading_request is None:
+        return
+    context = {
+        "reading_request": reading_request,
+        "list_url": _site_url(reading_request.get_absolute_url()),
+        "admin_url": _site_url(
+            reverse("admin:papers_readingrequest_change", args=[reading_request.pk])
+        ),
+    }
+    mail_managers(
+        _("新的精读请求：%(title)s") % {"title": _short(reading_request.title)},
+        render_to_string("requests/email/new_request.txt", context),
+    )
+
+
+def _notify_requester(reading_request_id: int) -> None:
+    reading_request = (
+        ReadingRequest.objects.select_related("paper", "video")
+        .filter(pk=reading_request_id)
+        .first()
+    )
+    if reading_request is None or not reading_request.email:
+        return
+    with translation.override(reading_request.language or settings.LANGUAGE_CODE):
+        context = {
+            "reading_request": reading_request,
+            "video": reading_request.video,
+            "video_url": _site_url(reading_request.video.get_absolute_url())
+            if reading_request.video
+            else "",
+            "request_url": _site_url(reading_request.get_absolute_url()),
+        }
+        subject = _("你请求的论文已经精读：%(title)s") % {
+            "title": _short(reading_request.title)
+        }
+        body = render_to_string("requests/email/done.txt", context)
+    send_mail(
+        settings.EMAIL_SUBJECT_PREFIX + subject,
+        body,
+        None,
+        [reading_request.email],
+    )

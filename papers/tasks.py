@@ -1,0 +1,64 @@
+"""Celery tasks: thin wrappers that take ids and call one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from papers.models import RefreshRun
+from papers.services.citations import (
+    RefreshAlreadyRunning,
+    citations_refresh,
+    refresh_summary,
+)
+
+logger = logging.getLogger(__name__)
+
+# 100,000 papers are 200 calls, about 3.5 minutes at 1 request/s; the limits leave
+# room for retries. They must stay below the Redis broker's visibility timeout
+# (2 hours, settings) or an unacknowledged (acks_late) run would be sent twice.
+# The prefork pool enforces them; the solo pool of `make run` cannot.
+REFRESH_SOFT_TIME_LIMIT = 50 * 60
+REFRESH_TIME_LIMIT = 55 * 60
+# A targeted refresh that finds the lock taken tries again for about an hour.
+TARGETED_RETRY_DELAY = 5 * 60
+TARGETED_RETRIES = 12
+
+
+@shared_task(
+    bind=True,
+    name="papers.refresh_citations",
+    acks_late=True,
+    soft_time_limit=REFRESH_SOFT_TIME_LIMIT,
+    time_limit=REFRESH_TIME_LIMIT,
+)
+def refresh_citations(
+    self,
+    paper_ids: list[int] | None = None,
+    trigger: str = RefreshRun.Trigger.SCHEDULE,
+) -> dict:
+    """Refresh citation counts (all papers, or ``paper_ids``) from Semantic Scholar."""
+    try:
+        run = citations_refresh(paper_ids=paper_ids, trigger=trigger)
+    except RefreshAlreadyRunning as exc:
+        if paper_ids and self.request.retries < TARGETED_RETRIES:
+            # A few papers (an admin action, an accepted 请求精读) must not wait a
+            # whole night because the nightly run happened to hold the lock.
+            logger.info(
+                "refresh_citations: another refresh is running, retrying %s papers "
+                "in %s s",
+                len(paper_ids),
+                TARGETED_RETRY_DELAY,
+            )
+            raise self.retry(exc=exc, countdown=TARGETED_RETRY_DELAY) from exc
+        logger.info("refresh_citations: another refresh is running, nothing done")
+        return {"status": "skipped", "reason": "another refresh is running"}
+    except SoftTimeLimitExceeded:
+        # The service has closed the run record (partial or failed, with the
+        # reason); ending normally keeps acks_late from queueing the run again.
+        logger.warning("refresh_citations stopped by its soft time limit")
+        return {"status": "stopped", "reason": "soft time limit"}
+    # The service has logged the run's summary line.
+    return {"status": run.status, "run": run.pk, "summary": refresh_summary(run)}

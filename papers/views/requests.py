@@ -1,0 +1,391 @@
+"""请求精读: the public request queue, the duplicate hint and votes.
+
+Everything here that a client can repeat is rate-limited per client (hash of the IP
+network) and per session, in fixed one-hour windows of the default cache. Over the
+limit the answer is HTTP 429 with ``Retry-After`` and a readable message: the form
+fragment (htmx) or the whole page (a plain POST), with what the reader typed kept.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from papers.client_ip import client_ip
+from papers.forms import ReadingRequestForm, paper_url_from_input
+from papers.models import Paper, ReadingRequest, RequestVote
+from papers.services.requests import (
+    Voter,
+    listed_paper_for_key,
+    reading_request_submit,
+    reading_request_vote,
+    request_key,
+    voter_identity,
+)
+
+TEMPLATE = "requests/list.html"
+OPEN_PER_PAGE = 50
+CLOSED_SHOWN = 50
+RATE_WINDOW = 60 * 60
+# The outcome of a plain POST, kept in the session for the page after the redirect.
+CONFIRMATION_SESSION_KEY = "reading_request_confirmation"
+# The rate-limit clock; tests move it forward.
+_clock = time.time
+
+
+# --- Who is asking ----------------------------------------------------------------
+
+
+def _voter(request, *, start_session: bool) -> Voter:
+    """The visitor's hashes. Voting and submitting start a session (it is half of
+    the one-vote rule); reading the page does not."""
+    if start_session and request.session.session_key is None:
+        # An empty session is never sent as a cookie, so give it something to keep.
+        request.session["reading_requests"] = True
+        request.session.save()
+    voter = voter_identity(
+        session_key=request.session.session_key or "", ip=client_ip(request)
+    )
+    if request.session.session_key is None:
+        return Voter(session_hash="", ip_hash=voter.ip_hash)
+    return voter
+
+
+def _rate_key(scope: str, identity: str, window: int) -> str:
+    return f"reading-request:{scope}:{identity}:{window}"
+
+
+def _over_limit(scope: str, voter: Voter, limit: int) -> int:
+    """Count one attempt; the seconds until the window ends when the client (by IP
+    hash or by session) is over ``limit``, else 0.
+
+    ``cache.add`` then ``cache.incr`` are atomic in Redis and in local memory, so
+    concurrent workers cannot both take the last slot.
+    """
+    now = _clock()
+    window = int(now // RATE_WINDOW)
+    retry_after = math.ceil(RATE_WINDOW - now % RATE_WINDOW)
+    over = False
+    for identity in (voter.ip_hash, voter.session_hash):
+        if not identity:
+            continue
+        key = _rate_key(scope, identity, window)
+        if cache.add(key, 1, timeout=retry_after + 60):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=retry_after + 60)
+                count = 1
+        over = over or count > limit
+    return retry_after if over else 0
+
+
+def _limit_message(scope: str, limit: int, retry_after: int) -> str:
+    minutes = max(1, math.ceil(retry_after / 60))
+    if scope == "submit":
+        text = ngettext(
+            "提交得太频繁了：每小时最多提交 %(limit)d 个请求。",
+            "提交得太频繁了：每小时最多提交 %(limit)d 个请求。",
+            limit,
+        )
+    elif scope == "vote":
+        text = ngettext(
+            "投票太频繁了：每小时最多投 %(limit)d 票。",
+            "投票太频繁了：每小时最多投 %(limit)d 票。",
+            limit,
+        )
+    else:
+        text = _("查询太频繁了，请稍后再试。")
+    wait = ngettext(
+        "请 %(minutes)d 分钟后再试。", "请 %(minutes)d 分钟后再试。", minutes
+    )
+    return (text % {"limit": limit}) + (wait % {"minutes": minutes})
+
+
+def _too_many(response, retry_after: int):
+    response.status_code = 429
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- Page ----------------------------------------------------------------------
+
+
+def _page_context(request, *, form, voter: Voter | None = None, **extra) -> dict:
+    if voter is None:
+        voter = _voter(request, start_session=False)
+    open_requests = Paginator(
+        ReadingRequest.objects.pending().with_vote_count().by_votes(), OPEN_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    answered = (
+        ReadingRequest.objects.answered()
+        .with_vote_count()
+        .select_related("paper", "video")
+        .order_by("-decided_at", "-id")[:CLOSED_SHOWN]
+    )
+    declined = (
+        ReadingRequest.objects.declined()
+        .with_vote_count()
+        .order_by("-decided_at", "-id")[:CLOSED_SHOWN]
+    )
+    return {
+        "form": form,
+        "open_requests": open_requests,
+        "answered": answered,
+        "declined": declined,
+        "voted_ids": _voted_ids(voter, [item.pk for item in open_requests]),
+        "limits": _limits(),
+        **extra,
+    }
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "submits": settings.READING_REQUEST_SUBMITS_PER_HOUR,
+        "votes": settings.READING_REQUEST_VOTES_PER_HOUR,
+    }
+
+
+def _voted_ids(voter: Voter, request_ids: list[int]) -> set[int]:
+    if not request_ids:
+        return set()
+    match = Q(ip_hash=voter.ip_hash)
+    if voter.session_hash:
+        match |= Q(session_hash=voter.session_hash)
+    return set(
+        RequestVote.objects.filter(match, reading_request__in=request_ids).values_list(
+            "reading_request_id", flat=True
+        )
+    )
+
+
+def _pop_confirmation(request) -> dict | None:
+    stored = request.session.pop(CONFIRMATION_SESSION_KEY, None)
+    if not isinstance(stored, dict):
+        return None
+    reading_request = None
+    if stored.get("request_id"):
+        reading_request = (
+            ReadingRequest.objects.with_vote_count()
+            .select_related("paper", "video")
+            .filter(pk=stored["request_id"])
+            .first()
+        )
+    paper = None
+    if stored.get("paper_id"):
+        paper = Paper.objects.filter(pk=stored["paper_id"]).first()
+    return {
+        "outcome": stored.get("outcome", "created"),
+        "reading_request": reading_request,
+        "paper": paper,
+    }
+
+
+def _confirmed(request, *, outcome: str, reading_request=None, paper=None):
+    """Answer a successful submission: the confirmation fragment (htmx) or a
+    redirect to the page, which shows the same confirmation once."""
+    if request.htmx:
+        if reading_request is not None:
+            reading_request = (
+                ReadingRequest.objects.with_vote_count()
+                .select_related("paper", "video")
+                .get(pk=reading_request.pk)
+            )
+        # The open list comes along out of band, so the new request or vote shows.
+        confirmation = {
+            "outcome": outcome,
+            "reading_request": reading_request,
+            "paper": paper,
+        }
+        return render(
+            request,
+            TEMPLATE + "#confirmation",
+            _page_context(
+                request, form=None, confirmation=confirmation, oob_open_list=True
+            ),
+        )
+    request.session[CONFIRMATION_SESSION_KEY] = {
+        "outcome": outcome,
+        "request_id": reading_request.pk if reading_request else None,
+        "paper_id": paper.pk if paper else None,
+    }
+    return redirect(reverse("papers:requests") + "#request-form")
+
+
+def _form_response(request, form, *, status=200, **extra):
+    if request.htmx:
+        return render(
+            request,
+            TEMPLATE + "#request-form",
+            {"form": form, "limits": _limits(), **extra},
+            status=status,
+        )
+    return render(
+        request, TEMPLATE, _page_context(request, form=form, **extra), status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def requests_page(request):
+    """The queue, and the form that adds to it (posting to this same URL)."""
+    if request.method == "GET":
+        confirmation = _pop_confirmation(request)
+        return render(
+            request,
+            TEMPLATE,
+            _page_context(
+                request, form=ReadingRequestForm(), confirmation=confirmation
+            ),
+        )
+
+    form = ReadingRequestForm(request.POST)
+    if form.is_bot():
+        # Honeypot filled in: answer exactly like a success, store nothing. Still
+        # counted, so a bot that keeps trying meets the same limit as anyone.
+        voter = _voter(request, start_session=True)
+        limit = settings.READING_REQUEST_SUBMITS_PER_HOUR
+        if retry_after := _over_limit("submit", voter, limit):
+            message = _limit_message("submit", limit, retry_after)
+            return _too_many(
+                _form_response(request, form, limit_message=message), retry_after
+            )
+        return _confirmed(request, outcome="created")
+    if not form.is_valid():
+        return _form_response(request, form)
+
+    voter = _voter(request, start_session=True)
+    limit = settings.READING_REQUEST_SUBMITS_PER_HOUR
+    if retry_after := _over_limit("submit", voter, limit):
+        message = _limit_message("submit", limit, retry_after)
+        return _too_many(
+            _form_response(request, form, limit_message=message), retry_after
+        )
+    data = form.cleaned_data
+    try:
+        result = reading_request_submit(
+            url=data["url"],
+            title=data["title"],
+            reason=data["reason"],
+            nickname=data["nickname"],
+            email=data["email"],
+            language=translation.get_language() or "",
+            voter=voter,
+        )
+    except ValidationError as error:
+        _add_model_errors(form, error)
+        return _form_response(request, form)
+    return _confirmed(
+        request,
+        outcome=result.outcome,
+        reading_request=result.reading_request,
+        paper=result.paper,
+    )
+
+
+def _add_model_errors(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_GET
+def request_hint(request):
+    """While the reader types a link: is the paper on the list or requested already?
+
+    Answers a fragment (empty when there is nothing to say)."""
+    raw = request.GET.get("url", "")
+    hint = None
+    if 0 < len(raw) <= ReadingRequest.URL_MAX_LENGTH:
+        voter = _voter(request, start_session=False)
+        limit = settings.READING_REQUEST_HINTS_PER_HOUR
+        if retry_after := _over_limit("hint", voter, limit):
+            message = _limit_message("hint", limit, retry_after)
+            return _too_many(
+                render(request, TEMPLATE + "#hint", {"hint_message": message}),
+                retry_after,
+            )
+        hint = _hint_for(paper_url_from_input(raw), voter)
+    return render(request, TEMPLATE + "#hint", {"hint": hint})
+
+
+def _hint_for(url: str, voter: Voter) -> dict | None:
+    key = request_key(url) if url else ""
+    if not key:
+        return None
+    paper = listed_paper_for_key(key)
+    if paper is not None:
+        return {"paper": paper}
+    item = (
+        ReadingRequest.objects.with_vote_count()
+        .select_related("paper")
+        .filter(key=key)
+        .first()
+    )
+    if item is None:
+        return None
+    return {"item": item, "voted_ids": _voted_ids(voter, [item.pk])}
+
+
+@require_POST
+def request_vote(request, pk):
+    """+1 for a pending request: the updated count in place (htmx), or back to the
+    list with a message."""
+    voter = _voter(request, start_session=True)
+    limit = settings.READING_REQUEST_VOTES_PER_HOUR
+    retry_after = _over_limit("vote", voter, limit)
+    item = get_object_or_404(ReadingRequest, pk=pk)
+    if retry_after:
+        message = _limit_message("vote", limit, retry_after)
+        if request.htmx:
+            item.vote_count = item.votes.count()
+            response = render(
+                request,
+                TEMPLATE + "#vote",
+                {"item": item, "voted_ids": set(), "vote_message": message},
+            )
+        else:
+            response = render(
+                request,
+                TEMPLATE,
+                _page_context(
+                    request,
+                    form=ReadingRequestForm(),
+                    voter=voter,
+                    page_message=message,
+                ),
+            )
+        return _too_many(response, retry_after)
+
+    result = reading_request_vote(reading_request=item, voter=voter)
+    message = {
+        "voted": _("谢谢，已记下你的一票。"),
+        "already_voted": _("你已经为这个请求投过票了。"),
+        "closed": _("这个请求已经处理，不再接受投票。"),
+    }[result.outcome]
+    if request.htmx:
+        item.vote_count = result.vote_count
+        voted = {item.pk} if result.outcome != "closed" else set()
+        return render(
+            request,
+            TEMPLATE + "#vote",
+            {"item": item, "voted_ids": voted, "vote_message": message},
+        )
+    messages.info(request, message)
+    return redirect(item.get_absolute_url())

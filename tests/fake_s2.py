@@ -1,0 +1,201 @@
+"""A fake Semantic Scholar Graph API on 127.0.0.1, for the integration test and the
+benchmark: ``POST /graph/v1/paper/batch`` answering like the real one (a list in
+request order, ``null`` for unknown ids, a 400 "No valid paper ids given" when no id
+is known, another ``paperId`` for merged papers), with canned replies for failures.
+
+    with FakeSemanticScholar(counts={"ARXIV:1706.03762": 120000}) as s2:
+        client = SemanticScholarClient(base_url=s2.base_url, max_rps=0)
+
+It records every call and the seconds it spent handling them (``server_seconds``),
+so a benchmark can tell the job's own time from the server's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BATCH_PATH = "/graph/v1/paper/batch"
+
+
+@dataclass
+class Reply:
+    """A canned reply, played before the normal answers (one per request)."""
+
+    status: int = 200
+    body: object = b""  # bytes are sent as they are, anything else as JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (client read timeouts)
+
+
+def default_count(ref: str) -> int:
+    """A stable made-up count for an id."""
+    return int(hashlib.sha1(ref.encode()).hexdigest()[:5], 16)
+
+
+def default_paper_id(ref: str) -> str:
+    """S2's id for a requested id: itself when it is one, else a stable made-up one."""
+    bare = ref.lower()
+    if len(bare) == 40 and all(c in "0123456789abcdef" for c in bare):
+        return bare
+    return hashlib.sha1(ref.encode()).hexdigest()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (read timeout) resets the connection: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FakeSemanticScholar:
+    def __init__(
+        self,
+        *,
+        counts: dict[str, int] | None = None,
+        unknown: set[str] | None = None,
+        merged: dict[str, str] | None = None,
+        bump: int = 0,
+    ):
+        self.counts = dict(counts or {})  # requested id -> citationCount
+        self.unknown = set(unknown or ())  # requested ids answered with null
+        self.merged = dict(merged or {})  # requested id -> the paperId returned
+        self.bump = bump  # added to every made-up count, to make counts change
+        self.script: deque[Reply] = deque()
+        self.calls: list[list[str] | None] = []  # ids of every request, in order
+        self.headers: list[dict[str, str]] = []
+        self.server_seconds = 0.0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> FakeSemanticScholar:
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-s2", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self) -> FakeSemanticScholar:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graph/v1"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.headers.clear()
+            self.server_seconds = 0.0
+
+    # --- answers ---
+
+    def paper(self, ref: str) -> dict | None:
+        if ref in self.unknown:
+            return None
+        count = self.counts.get(ref, default_count(ref) + self.bump)
+        external: dict[str, object] = {"CorpusId": int(default_count(ref + "#corpus"))}
+        if ref.upper().startswith("ARXIV:"):
+            external["ArXiv"] = ref[6:]
+        if ref.upper().startswith("DOI:"):
+            external["DOI"] = ref[4:].upper()
+        return {
+            "paperId": self.merged.get(ref, default_paper_id(ref)),
+            "externalIds": external,
+            "citationCount": count,
+            "influentialCitationCount": count // 20,
+        }
+
+    def answer(self, ids: list[str]) -> tuple[int, object]:
+        if not ids or len(ids) > 500:
+            return 400, {"error": "paper ids must be a list of 1 to 500 ids"}
+        papers = [self.paper(ref) for ref in ids]
+        if all(p is None for p in papers):
+            return 400, {"error": "No valid paper ids given"}
+        return 200, papers
+
+    def reply_to(self, raw: bytes, headers: dict[str, str] | None = None) -> Reply:
+        """Record a batch request and choose its reply: the next canned one, if any."""
+        try:
+            ids = json.loads(raw)["ids"]
+        except (ValueError, KeyError, TypeError):
+            ids = None
+        with self._lock:
+            self.calls.append(ids)
+            self.headers.append(dict(headers or {}))
+            if self.script:
+                return self.script.popleft()
+        if not isinstance(ids, list):
+            return Reply(400, {"error": "Unparsable request body"})
+        status, body = self.answer(ids)
+        return Reply(status, body)
+
+    def responses_callback(self, request):
+        """The same answers through the ``responses`` mock, with no server running:
+        ``mock.add_callback(responses.POST, url, callback=fake.responses_callback)``.
+        """
+        reply = self.reply_to(request.body, dict(request.headers))
+        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body)
+        return reply.status, dict(reply.headers), body
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+
+            def log_message(self, format, *args):  # quiet
+                pass
+
+            def do_POST(self):
+                started = time.perf_counter()
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path.split("?", 1)[0] != BATCH_PATH:
+                    reply = Reply(404, {"error": "Not found"})
+                else:
+                    reply = fake.reply_to(raw, dict(self.headers))
+                time.sleep(reply.delay)
+                status, body, headers = reply.status, reply.body, reply.headers
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except ConnectionError:
+                    pass  # the client gave up (read timeout)
+                finally:
+                    with fake._lock:
+                        fake.server_seconds += time.perf_counter() - started
+
+        return Handler

@@ -1,0 +1,448 @@
+"""The public page cache (papers/cache.py) and its invalidation (papers/signals.py).
+
+A throwaway URLconf in this module stands in for the public pages, so these tests
+do not depend on the real templates.
+"""
+
+import itertools
+import os
+import uuid
+from unittest import mock
+
+import pytest
+from django.contrib import admin
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
+from django.middleware.csrf import get_token
+from django.urls import path, reverse
+from django.utils.translation import get_language
+from django.views.decorators.vary import vary_on_headers
+
+from papers import cache as page_cache
+from papers.cache import bump_content_version, cache_public_page
+from papers.models import Category, CitationSnapshot, Paper, RefreshRun, VideoNote
+from papers.services import readme_import
+from tests.conftest import port_open, require
+from tests.factories import (
+    CategoryFactory,
+    CitationSnapshotFactory,
+    PaperFactory,
+    PlacementFactory,
+    VideoNoteFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_cache")]
+
+renders = itertools.count()
+
+
+@cache_public_page
+@vary_on_headers("HX-Request")
+def paper_names(request):
+    next(renders)
+    names = ", ".join(Paper.objects.order_by("name").values_list("name", flat=True))
+    kind = "fragment" if request.headers.get("HX-Request") else "page"
+    return HttpResponse(f"{kind} {get_language()}: {names}")
+
+
+@cache_public_page
+def with_csrf_token(request):
+    next(renders)
+    return HttpResponse(f"<form>{get_token(request)}</form>")
+
+
+@cache_public_page
+def with_user(request):
+    next(renders)
+    return HttpResponse(f"hello {request.user}")
+
+
+@cache_public_page
+def missing(request):
+    next(renders)
+    return HttpResponseNotFound("no such paper")
+
+
+@cache_public_page
+def with_cookie(request):
+    next(renders)
+    response = HttpResponse("tracked")
+    response.set_cookie("seen", "1")
+    return response
+
+
+@cache_public_page
+def data(request):
+    next(renders)
+    return JsonResponse({"papers": Paper.objects.count()})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("list/", paper_names, name="list"),
+    path("csrf/", with_csrf_token, name="csrf"),
+    path("user/", with_user, name="user"),
+    path("missing/", missing, name="missing"),
+    path("cookie/", with_cookie, name="cookie"),
+    path("data.json", data, name="data"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    page_cache.local_pages.clear()
+    yield
+    cache.clear()
+
+
+def render_count():
+    """How many times the test views have run so far."""
+    return next(renders)
+
+
+def served_from_cache(client, url, **headers) -> bool:
+    before = render_count()
+    client.get(url, headers=headers)
+    return render_count() == before + 1
+
+
+def test_second_request_is_served_without_queries(client, django_assert_num_queries):
+    PaperFactory(name="Transformer")
+    first = client.get("/list/")
+
+    with django_assert_num_queries(0):
+        second = client.get("/list/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "Transformer" in second.text
+    assert second["Content-Type"] == first["Content-Type"]
+    assert "HX-Request" in second["Vary"]
+
+
+def test_a_page_rendered_by_another_process_comes_from_the_shared_cache(
+    client, django_assert_num_queries
+):
+    PaperFactory(name="Transformer")
+    client.get("/list/")
+    page_cache.local_pages.clear()  # as in a process that has not served it yet
+
+    with django_assert_num_queries(0):
+        assert "Transformer" in client.get("/list/").text
+
+
+def test_query_strings_are_different_pages(client):
+    client.get("/list/?sort=year")
+
+    assert served_from_cache(client, "/list/?sort=year")
+    assert not served_from_cache(client, "/list/?sort=name")
+
+
+def test_model_save_shows_on_the_next_request(client):
+    paper = PaperFactory(name="Transformer")
+    client.get("/list/")
+
+    paper.name = "BERT"
+    paper.save()
+
+    assert "BERT" in client.get("/list/").text
+
+
+def test_delete_shows_on_the_next_request(client):
+    paper = PaperFactory(name="Transformer")
+    client.get("/list/")
+
+    paper.delete()
+
+    assert "Transformer" not in client.get("/list/").text
+
+
+def test_curator_save_in_the_admin_shows_on_the_next_request(admin_client, client):
+    client.get("/list/")
+    data = {
+        "name": "ResNet",
+        "title": "",
+        "url": "https://arxiv.org/abs/1512.03385",
+        "year": "2015",
+        "summary": "残差",
+        "slug": "",
+        "s2_paper_id": "",
+        "arxiv_id": "",
+        "doi": "",
+        "placements-TOTAL_FORMS": "0",
+        "placements-INITIAL_FORMS": "0",
+        "VideoNote_papers-TOTAL_FORMS": "0",
+        "VideoNote_papers-INITIAL_FORMS": "0",
+    }
+
+    response = admin_client.post(reverse("admin:papers_paper_add"), data)
+
+    assert response.status_code == 302
+    assert "ResNet" in client.get("/list/").text
+
+
+def test_readme_import_invalidates(client, seed_text):
+    client.get("/data.json")
+    version = page_cache.current_content_version()
+
+    readme_import(text=seed_text)
+
+    assert page_cache.current_content_version() > version
+    assert client.get("/data.json").json()["papers"] == Paper.objects.count() > 0
+
+
+def test_readme_dry_run_changes_nothing_cached(client, seed_text):
+    client.get("/data.json")
+
+    readme_import(text=seed_text, dry_run=True)
+
+    assert client.get("/data.json").json() == {"papers": 0}
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(CategoryFactory, id="category"),
+        pytest.param(PaperFactory, id="paper"),
+        pytest.param(PlacementFactory, id="placement"),
+        pytest.param(VideoNoteFactory, id="video"),
+        pytest.param(CitationSnapshotFactory, id="snapshot"),
+        pytest.param(RefreshRun.objects.create, id="refresh-run"),
+    ],
+)
+def test_every_public_model_invalidates(write):
+    version = page_cache.current_content_version()
+
+    write()
+
+    assert page_cache.current_content_version() > version
+
+
+@pytest.mark.parametrize(
+    ("model", "factory"),
+    [
+        (Category, CategoryFactory),
+        (Paper, PaperFactory),
+        (VideoNote, VideoNoteFactory),
+        (CitationSnapshot, CitationSnapshotFactory),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_deletes_invalidate(model, factory):
+    obj = factory()
+    version = page_cache.current_content_version()
+
+    model.objects.filter(pk=obj.pk).get().delete()
+
+    assert page_cache.current_content_version() > version
+
+
+def test_many_to_many_changes_invalidate():
+    video, paper, category = VideoNoteFactory(), PaperFactory(), CategoryFactory()
+
+    for change in (
+        lambda: video.papers.add(paper),
+        lambda: video.papers.clear(),
+        lambda: paper.categories.add(category),
+        lambda: paper.categories.remove(category),
+    ):
+        version = page_cache.current_content_version()
+        change()
+        assert page_cache.current_content_version() > version
+
+
+def test_bulk_writes_that_call_bump_invalidate(client):
+    paper = PaperFactory(name="Transformer")
+    client.get("/list/")
+
+    Paper.objects.filter(pk=paper.pk).update(name="GPT")  # no signal
+    bump_content_version()
+
+    assert "GPT" in client.get("/list/").text
+
+
+def test_commit_bumps_again_once_per_transaction(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        PaperFactory()
+        PaperFactory()
+        with transaction.atomic():
+            CategoryFactory()
+        bump_content_version()
+    version = page_cache.current_content_version()
+
+    assert len(callbacks) == 1
+    callbacks[0]()
+    # The bump at commit discards pages rendered from the old data meanwhile.
+    assert page_cache.current_content_version() == version + 1
+
+
+def test_htmx_fragments_and_full_pages_are_not_mixed_up(client):
+    PaperFactory(name="Transformer")
+
+    page = client.get("/list/")
+    fragment = client.get("/list/", headers={"HX-Request": "true"})
+
+    assert page.text.startswith("page ")
+    assert fragment.text.startswith("fragment ")
+    assert client.get("/list/").text.startswith("page ")
+    assert client.get("/list/", headers={"HX-Request": "true"}).text.startswith(
+        "fragment "
+    )
+
+
+def test_languages_are_not_mixed_up(client):
+    chinese = client.get("/list/", headers={"Accept-Language": "zh-hans"})
+    english = client.get("/list/", headers={"Accept-Language": "en"})
+
+    assert chinese.text.startswith("page zh-hans")
+    assert english.text.startswith("page en")
+    cached = client.get("/list/", headers={"Accept-Language": "en"})
+    assert cached.text.startswith("page en")
+    assert cached["Content-Language"] == "en"
+    assert "Accept-Language" in cached["Vary"]
+
+
+def test_pages_with_a_csrf_token_are_never_cached(client):
+    client.get("/csrf/")
+
+    assert not served_from_cache(client, "/csrf/")
+
+
+def test_pages_that_read_the_user_are_never_cached(client):
+    response = client.get("/user/")
+
+    assert not served_from_cache(client, "/user/")
+    assert "Cookie" in response["Vary"]
+
+
+def test_pages_that_set_a_cookie_are_never_cached(client):
+    client.get("/cookie/")
+
+    assert not served_from_cache(client, "/cookie/")
+
+
+def test_errors_are_never_cached(client):
+    assert client.get("/missing/").status_code == 404
+
+    assert not served_from_cache(client, "/missing/")
+
+
+def test_logged_in_curators_bypass_the_cache(admin_client, client):
+    client.get("/list/")
+    assert served_from_cache(client, "/list/")
+
+    assert not served_from_cache(admin_client, "/list/")
+
+
+def test_a_cache_hit_sets_no_cookie_and_no_vary_cookie(client):
+    client.get("/list/")
+
+    response = client.get("/list/")
+
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+
+
+def test_head_is_answered_from_the_cached_get(client):
+    client.get("/list/")
+    before = render_count()
+
+    response = client.head("/list/")
+
+    assert response.status_code == 200
+    assert render_count() == before + 1
+
+
+def test_post_is_never_cached(client):
+    client.get("/list/")
+    before = render_count()
+
+    client.post("/list/")
+
+    assert render_count() == before + 2
+
+
+def test_page_cache_can_be_turned_off(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    client.get("/list/")
+
+    assert not served_from_cache(client, "/list/")
+
+
+def test_lost_version_key_never_revives_old_pages(client):
+    paper = PaperFactory(name="Transformer")
+    client.get("/list/")
+    cache.delete(page_cache.VERSION_KEY)  # evicted, or Redis restarted empty
+
+    Paper.objects.filter(pk=paper.pk).update(name="BERT")
+    bump_content_version()
+
+    assert "BERT" in client.get("/list/").text
+
+
+def test_a_broken_cache_serves_pages_uncached(client):
+    PaperFactory(name="Transformer")
+    with mock.patch.object(cache, "get", side_effect=ConnectionError):
+        response = client.get("/list/")
+
+    assert response.status_code == 200
+    assert "Transformer" in response.text
+
+
+def test_a_broken_cache_does_not_break_saves():
+    with mock.patch.object(cache, "incr", side_effect=ConnectionError):
+        PaperFactory()  # logged, not raised
+
+
+def test_check_deploy_warns_about_a_per_process_cache(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    assert [w.id for w in page_cache.check_shared_cache()] == ["papers.W001"]
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",
+        }
+    }
+    assert page_cache.check_shared_cache() == []
+
+
+@pytest.fixture
+def redis_cache(settings):
+    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "papers.cache.RedisCache",
+            "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+            # A prefix of our own: other tests share the server, so never clear it.
+            "KEY_PREFIX": f"test-cache-{uuid.uuid4().hex}",
+        }
+    }
+    return caches["default"]
+
+
+@pytest.mark.redis
+def test_a_bump_in_another_process_invalidates_with_redis(client, redis_cache):
+    paper = PaperFactory(name="Transformer")
+    client.get("/list/")
+    assert served_from_cache(client, "/list/")
+
+    Paper.objects.filter(pk=paper.pk).update(name="BERT")
+    # Another process (a Celery worker, another web machine) has its own connection.
+    other_process = caches.create_connection("default")
+    other_process.incr(page_cache.VERSION_KEY)
+
+    assert "BERT" in client.get("/list/").text
+
+
+@pytest.mark.redis
+def test_the_redis_backend_keeps_one_client(redis_cache):
+    redis_cache.set("k", 1)
+
+    assert redis_cache.get("k") == 1
+    assert redis_cache.incr("k") == 2
+    assert redis_cache._cache.get_client() is redis_cache._cache.get_client()

@@ -1,0 +1,171 @@
+"""The nightly refresh end to end: real PostgreSQL, a real Redis broker and a real
+Celery worker process, against the fake Semantic Scholar on 127.0.0.1."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from celery import Celery
+from django.db import connection
+
+from papers.models import CitationSnapshot, Paper, RefreshRun
+from tests.conftest import port_open, require
+from tests.factories import CitationSnapshotFactory, PaperFactory
+from tests.fake_s2 import FakeSemanticScholar, default_paper_id
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),  # the worker must see committed rows
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+STARTUP_TIMEOUT = 30
+RUN_TIMEOUT = 60
+
+
+def database_url() -> str:
+    """The test database (not the one named in DATABASE_URL) as a URL."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "postgres")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}"
+
+
+def wait_for(condition, *, timeout, worker, log_path, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if worker.poll() is not None:
+            pytest.fail(
+                f"the worker exited ({worker.returncode}):\n{log_tail(log_path)}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"no {what} after {timeout} s; worker log:\n{log_tail(log_path)}"
+            )
+        time.sleep(0.2)
+
+
+def log_tail(path: Path) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-40:])
+
+
+def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
+    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+    old = PaperFactory(citation_count=10)
+    CitationSnapshotFactory(paper=old, count=10)
+    new = PaperFactory(citation_count=None)
+    by_arxiv = PaperFactory(s2_paper_id="", arxiv_id="1706.03762", citation_count=None)
+    unknown = PaperFactory(citation_count=77)
+    queue = f"test-refresh-{uuid.uuid4().hex[:12]}"
+    log_path = tmp_path / "worker.log"
+
+    with (
+        FakeSemanticScholar(
+            counts={
+                old.s2_paper_id: 12,
+                new.s2_paper_id: 3,
+                "ARXIV:1706.03762": 120_000,
+            },
+            unknown={unknown.s2_paper_id},
+        ) as s2,
+        log_path.open("w") as log,
+    ):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "readinglist.settings",
+            "DJANGO_SECRET_KEY": "integration-test-secret-key-0123456789abcdefghij",
+            "DJANGO_DEBUG": "0",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "SEMANTIC_SCHOLAR_API_URL": s2.base_url,
+            "SEMANTIC_SCHOLAR_API_KEY": "test-key",
+            "SEMANTIC_SCHOLAR_MAX_RPS": "0",
+            "SEMANTIC_SCHOLAR_BACKOFF_FACTOR": "0",
+        }
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "readinglist", "worker",
+                "--pool=solo", "--queues", queue, "--hostname", f"{queue}@%h",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        sender = Celery("integration-test", broker=REDIS_URL)
+        try:
+            wait_for(
+                lambda: "ready." in log_path.read_text(errors="replace"),
+                timeout=STARTUP_TIMEOUT,
+                worker=worker,
+                log_path=log_path,
+                what="ready worker",
+            )
+            sender.send_task("papers.refresh_citations", queue=queue)
+            wait_for(
+                lambda: RefreshRun.objects.filter(finished_at__isnull=False).exists(),
+                timeout=RUN_TIMEOUT,
+                worker=worker,
+                log_path=log_path,
+                what="finished refresh",
+            )
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            sender.close()
+            _forget_queue(queue)
+
+    counts = dict(Paper.objects.values_list("pk", "citation_count"))
+    assert counts == {old.pk: 12, new.pk: 3, by_arxiv.pk: 120_000, unknown.pk: 77}
+    by_arxiv.refresh_from_db()
+    assert by_arxiv.s2_paper_id == default_paper_id("ARXIV:1706.03762")
+    assert list(
+        CitationSnapshot.objects.filter(paper=old)
+        .order_by("fetched_at")
+        .values_list("count", flat=True)
+    ) == [10, 12]
+    run = RefreshRun.objects.get()
+    assert run.status == RefreshRun.Status.SUCCEEDED, run.last_error
+    assert (run.papers_asked, run.updated, run.not_found) == (4, 3, 1)
+    assert run.http_calls == 1 and len(s2.calls) == 1
+    assert s2.headers[0].get("x-api-key") == "test-key"
+
+
+def _forget_queue(queue: str) -> None:
+    """Remove the test queue, its exchange and bindings from Redis."""
+    client = redis.Redis.from_url(REDIS_URL)
+    name = queue.encode()
+    try:
+        for key in client.scan_iter("*"):
+            if name in key:
+                client.delete(key)
+            elif key.startswith(b"_kombu.binding"):
+                kind = client.type(key)
+                if kind == b"set":
+                    members = [m for m in client.smembers(key) if name in m]
+                    if members:
+                        client.srem(key, *members)
+                elif kind == b"zset":
+                    members = [m for m in client.zrange(key, 0, -1) if name in m]
+                    if members:
+                        client.zrem(key, *members)
+    finally:
+        client.close()
