@@ -446,3 +446,22 @@ def test_the_redis_backend_keeps_one_client(redis_cache):
     assert redis_cache.get("k") == 1
     assert redis_cache.incr("k") == 2
     assert redis_cache._cache.get_client() is redis_cache._cache.get_client()
+
+
+@pytest.mark.urls("readinglist.urls")
+def test_the_real_public_pages_are_cached_and_follow_a_save(
+    client, django_assert_num_queries
+):
+    from papers.views import public
+
+    for view in (public.home, public.category, public.paper, public.videos):
+        assert getattr(view, "is_public_page_cached", False), view.__name__
+    from tests.factories import PlacementFactory
+
+    placement = PlacementFactory(paper__name="Attention")
+    assert "Attention" in client.get("/").text
+    with django_assert_num_queries(0):
+        assert "Attention" in client.get("/").text
+    placement.paper.name = "Attention Is All You Need"
+    placement.paper.save()
+    assert "Attention Is All You Need" in client.get("/").text
