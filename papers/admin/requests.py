@@ -169,6 +169,18 @@ class ReadingRequestAdmin(admin.ModelAdmin):
 
     # --- Actions ----------------------------------------------------------------
 
+    def _apply(self, queryset, service, **kwargs) -> tuple[int, list[str]]:
+        """Run a moderation service on each selected request; count and collect."""
+        done, failures = 0, []
+        for obj in queryset:
+            try:
+                service(request_obj=obj, **kwargs)
+            except ValidationError as error:
+                failures.append(f"{obj}: {' '.join(error.messages)}")
+            else:
+                done += 1
+        return done, failures
+
     def _report(self, request, done: int, failures: list[str], message: str):
         if done:
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
@@ -179,14 +191,7 @@ class ReadingRequestAdmin(admin.ModelAdmin):
         description=_("接受所选请求（创建或关联论文）"), permissions=["change"]
     )
     def accept(self, request, queryset):
-        done, failures = 0, []
-        for obj in queryset:
-            try:
-                reading_request_accept(request_obj=obj, by=request.user)
-            except ValidationError as error:
-                failures.append(f"{obj}: {' '.join(error.messages)}")
-            else:
-                done += 1
+        done, failures = self._apply(queryset, reading_request_accept, by=request.user)
         self._report(
             request,
             done,
@@ -206,18 +211,12 @@ class ReadingRequestAdmin(admin.ModelAdmin):
     def decline(self, request, queryset):
         form = DeclineForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            done, failures = 0, []
-            for obj in queryset:
-                try:
-                    reading_request_decline(
-                        request_obj=obj,
-                        by=request.user,
-                        public_reason=form.cleaned_data["public_reason"],
-                    )
-                except ValidationError as error:
-                    failures.append(f"{obj}: {' '.join(error.messages)}")
-                else:
-                    done += 1
+            done, failures = self._apply(
+                queryset,
+                reading_request_decline,
+                by=request.user,
+                public_reason=form.cleaned_data["public_reason"],
+            )
             self._report(
                 request,
                 done,
@@ -242,18 +241,12 @@ class ReadingRequestAdmin(admin.ModelAdmin):
     def mark_done(self, request, queryset):
         form = DoneForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            done, failures = 0, []
-            for obj in queryset:
-                try:
-                    reading_request_done(
-                        request_obj=obj,
-                        by=request.user,
-                        video=form.cleaned_data["video"],
-                    )
-                except ValidationError as error:
-                    failures.append(f"{obj}: {' '.join(error.messages)}")
-                else:
-                    done += 1
+            done, failures = self._apply(
+                queryset,
+                reading_request_done,
+                by=request.user,
+                video=form.cleaned_data["video"],
+            )
             self._report(
                 request,
                 done,
