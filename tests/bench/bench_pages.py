@@ -184,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DATABASE_URL"] = f"sqlite:///{Path(workdir) / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "readinglist.settings")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    # Measure rendering: with the page cache on, every request after the first is a
+    # cache hit (tests/bench/bench_load.py measures that path under gunicorn).
+    os.environ["DJANGO_PAGE_CACHE_SECONDS"] = "0"
     # Measure with the production settings, minus the manifest storage that needs
     # collectstatic: the page work is the same.
     sys.path.insert(0, str(ROOT))
@@ -226,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     print("## Public pages (tests/bench/bench_pages.py)")
     print()
     print(
+        "Page cache off (this measures rendering; the cached path is in the load "
+        "test below). "
         f"Median server time over {args.requests} requests through "
         "`django.test.Client` (no network, no gzip), SQLite, DEBUG off, "
         f"Django {get_version()}, Python {sys.version.split()[0]}, "
