@@ -94,7 +94,7 @@ CONTENT_SECURITY_POLICY = {
 # is locked out by django-axes: 5 failures for one username from one client address
 # lock that pair for an hour. Attempts are kept in the database, so every web process
 # counts together. https://django-axes.readthedocs.io/en/latest/4_configuration.html
-ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/").strip("/") + "/"
+ADMIN_URL = (env.str("DJANGO_ADMIN_URL", default="admin/").strip("/") or "admin") + "/"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -126,6 +126,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cached public pages are answered here, before the middleware below runs.
+    "papers.cache.PageCacheMiddleware",
     # django-csp's CSPMiddleware, building the header once (papers/middleware.py).
     "papers.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -203,6 +205,11 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://readingli
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, reusing one redis-py client per process (papers/cache.py).
     CACHES["default"]["BACKEND"] = "papers.cache.RedisCache"
+    # django-environ 0.14 lower-cases ?key_prefix= (and timeout, version) for this
+    # backend, and Django ignores the lower-case names: give them back their case.
+    for _option in ("timeout", "key_prefix", "version", "key_function"):
+        if _option in CACHES["default"]:
+            CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 # How long a cached public page may live (papers/cache.py); every save invalidates
 # them anyway. 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=10 * 60)

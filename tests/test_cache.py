@@ -465,3 +465,19 @@ def test_the_real_public_pages_are_cached_and_follow_a_save(
     placement.paper.name = "Attention Is All You Need"
     placement.paper.save()
     assert "Attention Is All You Need" in client.get("/").text
+
+
+@pytest.mark.urls("readinglist.urls")
+def test_a_cache_hit_keeps_every_header_of_the_rendered_page(client):
+    """Hits are answered before CSP, locale and clickjacking middleware run."""
+    from tests.factories import PlacementFactory
+
+    PlacementFactory()
+    headers = ("Content-Security-Policy", "X-Frame-Options", "Content-Language", "Vary")
+    for language in ("zh-hans", "en"):
+        first = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
+        hit = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
+        assert hit.content == first.content
+        assert first["Content-Language"] == language
+        for name in headers:
+            assert hit[name] == first[name], name

@@ -108,13 +108,30 @@ def test_documented_production_env_passes_check_deploy(tmp_path):
     assert "WARNING" not in result.stdout + result.stderr
 
 
+def test_every_variable_the_settings_read_is_documented():
+    source = (ROOT / "readinglist" / "settings.py").read_text(encoding="utf-8")
+    names = set(
+        re.findall(
+            r'env\.(?:str|bool|int|float|list|path|db_url|cache_url|email_url)\(\s*"(\w+)"',
+            source,
+        )
+    )
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    deploy = DEPLOY_DOC.read_text(encoding="utf-8")
+
+    assert len(names) > 20
+    assert {n for n in names if not re.search(rf"^#?{n}=", example, re.M)} == set()
+    assert {n for n in names if f"`{n}`" not in deploy} == set()
+
+
 def test_admin_path_and_redis_cache_come_from_the_environment():
     script = (
         "import django; django.setup();"
         "from django.conf import settings;"
         "from django.urls import resolve, reverse, Resolver404;"
         "print(reverse('admin:index'), resolve('/backstage-7f3a/').app_name,"
-        " settings.CACHES['default']['BACKEND']);"
+        " settings.CACHES['default']['BACKEND'],"
+        " settings.CACHES['default']['KEY_PREFIX']);"
         "resolve('/admin/')"
     )
     result = run_manage(
@@ -122,7 +139,7 @@ def test_admin_path_and_redis_cache_come_from_the_environment():
         script,
         env_overrides={
             "DJANGO_ADMIN_URL": "/backstage-7f3a",
-            "CACHE_URL": "redis://127.0.0.1:6379/1",
+            "CACHE_URL": "redis://127.0.0.1:6379/1?key_prefix=papers-site",
         },
         settings_module="tests.settings",
     )
@@ -131,6 +148,7 @@ def test_admin_path_and_redis_cache_come_from_the_environment():
         "/backstage-7f3a/",
         "admin",
         "papers.cache.RedisCache",  # Django's, reusing its client (papers/cache.py)
+        "papers-site",  # not lost to django-environ's lower-casing
     ], result.stderr
     assert "Resolver404" in result.stderr  # nothing at the old path any more
 

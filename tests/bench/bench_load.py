@@ -9,20 +9,22 @@ when given: it is migrated and the list imported into it), imports the full fixt
 with ``manage.py import_readme``, runs ``collectstatic``, and starts gunicorn with 2
 workers on 127.0.0.1 with DEBUG off. It copies the body of ``/`` into a file under the
 static root, served by whitenoise from the same gunicorn, so both answers have the same
-size, then runs wrk:
+size, then runs wrk at 50 connections:
 
-1. ``/`` and the static copy for 20 seconds each at 50 connections: requests per
-   second, latency percentiles and their ratio (the goal: ``/`` at 0.6 or more);
-2. a 60-second load test of ``/`` at 50 connections: p50/p90/p99 and errors (must be 0).
+1. for each cache, ``/`` and the static copy for 20 seconds each, in 4 alternating
+   rounds: requests per second, latency percentiles and their ratio (the goal: ``/``
+   at 0.6 or more). The caches: local memory (each worker warms its own), then, when a
+   Redis answers at 127.0.0.1:6379, Redis as in production (database 3, with a key
+   prefix of its own); ``--cache-url`` measures just one;
+2. a 60-second load test of ``/`` with the last cache: p50/p90/p99 and errors (must
+   be 0).
 
-The cache is Redis (``redis://127.0.0.1:6379/3``, with a key prefix of its own) when a
-Redis answers there, as in production, else local memory; ``--cache-url`` picks one.
 If the home view is not yet wrapped in ``papers.cache.cache_public_page``, a URLconf
 generated in the temporary directory wraps it for the run (``--as-is`` measures the
-view as it is); the report says which.
-It prints a markdown section for docs/benchmarks.md; progress goes to stderr. It exits
-1 when the load test saw errors. Needs ``wrk`` (``apt-get install -y wrk``). Nothing
-here talks to anything but 127.0.0.1.
+view as it is); the report says which. It prints a markdown section for
+docs/benchmarks.md; progress goes to stderr. It exits 1 when the load test saw errors.
+Needs ``wrk`` (``apt-get install -y wrk``). Nothing here talks to anything but
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -292,13 +294,38 @@ def use_bench_urlconf(workdir: Path, env: dict) -> bool:
     return result.stdout.strip().endswith("True")
 
 
-def _row(name: str, url_path: str, result: WrkResult) -> str:
+def _row(cache: str, target: str, result: WrkResult, ratio: str) -> str:
     p = result.latency_ms
     return (
-        f"| {name} | `{url_path}` | {result.requests_per_second:,.0f} "
+        f"| {cache} | {target} | {result.requests_per_second:,.0f} "
         f"| {p.get('50%', 0):.1f} | {p.get('90%', 0):.1f} | {p.get('99%', 0):.1f} "
-        f"| {result.errors} |"
+        f"| {result.errors} | {ratio} |"
     )
+
+
+@dataclass
+class Comparison:
+    cache: str
+    page: WrkResult
+    static: WrkResult
+    round_ratios: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return self.page.requests_per_second / self.static.requests_per_second
+
+
+def compare(base: str, static_path: str, *, rounds: int, seconds: int, wrk: dict):
+    """Alternating rounds, so a change in the machine's other load falls on both."""
+    page_rounds, static_rounds = [], []
+    for _ in range(rounds):
+        page_rounds.append(run_wrk(f"{base}/", seconds=seconds, **wrk))
+        static_rounds.append(run_wrk(f"{base}{static_path}", seconds=seconds, **wrk))
+    ratios = [
+        p.requests_per_second / s.requests_per_second
+        for p, s in zip(page_rounds, static_rounds, strict=True)
+    ]
+    return combine(page_rounds), combine(static_rounds), ratios
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--cache-url",
-        help=f"default: {REDIS_URL} when Redis answers there, else local memory",
+        help="measure only this cache (default: local memory, then Redis at "
+        f"{REDIS_URL} when one answers there; the load test uses the last)",
     )
     parser.add_argument("--readme", type=Path, default=FULL_README)
     parser.add_argument(
@@ -333,27 +361,33 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"no fixture at {args.readme}")
 
     workdir = Path(tempfile.mkdtemp(prefix="rl-bench-load-"))
+    redis_prefix = None
     database_url = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{workdir / 'bench.sqlite3'}"
     )
     if args.cache_url:
-        cache_url = args.cache_url
-    elif port_open(6379):
-        # A prefix of its own, so nothing else in that Redis database is touched.
-        cache_url = f"{REDIS_URL}?key_prefix=bench-{secrets.token_hex(4)}"
+        caches = [(cache_label(args.cache_url), args.cache_url)]
     else:
-        cache_url = "locmemcache://bench"
-    cache_name = "Redis" if cache_url.startswith("redis") else "local memory"
+        caches = [("local memory", "locmemcache://bench")]
+        if port_open(6379):
+            # A prefix of its own, so nothing else in that Redis database is touched.
+            redis_prefix = f"bench-{secrets.token_hex(4)}"
+            caches.append(("Redis", f"{REDIS_URL}?key_prefix={redis_prefix}"))
     database_name = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    env = bench_env(workdir, database_url=database_url, cache_url=cache_url)
+    env = bench_env(workdir, database_url=database_url, cache_url=caches[0][1])
     server = Gunicorn(
         port=free_port(),
         workers=args.workers,
         env=env,
         log_path=workdir / "gunicorn.log",
     )
+    base = f"http://{HOST}:{server.port}"
+    static_path = f"/static/{STATIC_COPY}"
+    wrk = {"threads": args.threads, "connections": args.connections}
+    round_seconds = max(1, args.compare_seconds // args.rounds)
+    comparisons: list[Comparison] = []
     try:
-        log(f"database {database_name}, cache {cache_name}, in {workdir}")
+        log(f"database {database_name}, in {workdir}")
         manage("migrate", "--noinput", env=env)
         manage("import_readme", str(args.readme), env=env)
         manage("collectstatic", "--noinput", env=env)
@@ -367,66 +401,104 @@ def main(argv: list[str] | None = None) -> int:
         else:
             decorator = "the home view as decorated in papers/views/public.py"
 
-        base = f"http://{HOST}:{server.port}"
         server.start()
         status, body, headers = fetch(f"{base}/")
+        server.stop()
         if status != 200:
             sys.exit(f"/ answered {status}; see {server.log_path}")
-        # Whitenoise reads the static root when it starts: write, then restart.
+        sets_cookie = "Set-Cookie" in headers
+        varies_on_cookie = "cookie" in headers.get("Vary", "").lower()
+        # Whitenoise reads the static root when it starts: written before the runs.
         static_file = Path(env["DJANGO_STATIC_ROOT"]) / STATIC_COPY
         static_file.parent.mkdir(parents=True, exist_ok=True)
         static_file.write_bytes(body)
-        server.stop()
-        server.start()
-        static_path = f"/static/{STATIC_COPY}"
-        static_status, static_body, _ = fetch(f"{base}{static_path}")
-        if static_status != 200 or len(static_body) != len(body):
-            sys.exit(f"the static copy answered {static_status}, {len(static_body)} B")
-        for _ in range(20 * args.workers):  # warm every worker
-            fetch(f"{base}/")
-        _status, _body, headers = fetch(f"{base}/")
-        sets_cookie = "Set-Cookie" in headers
-        varies_on_cookie = "cookie" in headers.get("Vary", "").lower()
 
-        wrk = {"threads": args.threads, "connections": args.connections}
-        # Alternating rounds, so a change in the machine's other load falls on both.
-        round_seconds = max(1, args.compare_seconds // args.rounds)
-        page_rounds, static_rounds = [], []
-        for _ in range(args.rounds):
-            page_rounds.append(run_wrk(f"{base}/", seconds=round_seconds, **wrk))
-            static_rounds.append(
-                run_wrk(f"{base}{static_path}", seconds=round_seconds, **wrk)
+        for label, cache_url in caches:
+            env["CACHE_URL"] = cache_url
+            log(f"cache: {label}")
+            server.start()
+            static_status, static_body, _ = fetch(f"{base}{static_path}")
+            if static_status != 200 or len(static_body) != len(body):
+                sys.exit(f"the static copy answered {static_status}")
+            for _ in range(20 * args.workers):  # warm every worker
+                fetch(f"{base}/")
+            page, static, ratios = compare(
+                base, static_path, rounds=args.rounds, seconds=round_seconds, wrk=wrk
             )
-        page, static = combine(page_rounds), combine(static_rounds)
-        round_ratios = [
-            p.requests_per_second / s.requests_per_second
-            for p, s in zip(page_rounds, static_rounds, strict=True)
-        ]
-        load = run_wrk(f"{base}/", seconds=args.load_seconds, **wrk)
+            comparisons.append(Comparison(label, page, static, ratios))
+            if (label, cache_url) == caches[-1]:
+                load = run_wrk(f"{base}/", seconds=args.load_seconds, **wrk)
+            server.stop()
     finally:
         server.stop()
+        if redis_prefix:
+            forget_redis_keys(redis_prefix)
         if args.keep:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    ratio = page.requests_per_second / static.requests_per_second
-    cpus = os.cpu_count()
+    print_report(
+        args,
+        comparisons=comparisons,
+        load=load,
+        load_cache=caches[-1][0],
+        database_name=database_name,
+        decorator=decorator,
+        body_size=len(body),
+        uncacheable=sets_cookie or varies_on_cookie,
+        round_seconds=round_seconds,
+        static_path=static_path,
+    )
+    if load.errors:
+        log(f"the load test saw {load.errors} errors:\n{load.output}")
+        return 1
+    return 0
+
+
+def forget_redis_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        for key in client.scan_iter(match=f"{prefix}:*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+def cache_label(url: str) -> str:
+    return "Redis" if url.startswith("redis") else "local memory"
+
+
+def print_report(
+    args,
+    *,
+    comparisons,
+    load,
+    load_cache,
+    database_name,
+    decorator,
+    body_size,
+    uncacheable,
+    round_seconds,
+    static_path,
+):
     print("## Load: `/` under gunicorn (tests/bench/bench_load.py)")
     print()
     print(
         f"gunicorn {args.workers} sync workers on {HOST}, DEBUG off, {database_name} "
-        f"with the full fixture list imported, cache: {cache_name}; wrk with "
-        f"{args.threads} threads and {args.connections} connections on the same "
-        f"machine ({cpus} CPUs). Python {sys.version.split()[0]}, measured "
-        f"{dt.date.today():%Y-%m-%d}. The static file is a copy of the body of `/` "
-        f"({len(body):,} bytes) served by whitenoise from the same gunicorn. "
-        f"Measured: {decorator}."
+        f"with the full fixture list imported; wrk with {args.threads} threads and "
+        f"{args.connections} connections on the same machine ({os.cpu_count()} "
+        f"CPUs, shared by wrk, gunicorn and Redis). Python "
+        f"{sys.version.split()[0]}, measured {dt.date.today():%Y-%m-%d}. The "
+        f"static file is a copy of the body of `/` ({body_size:,} bytes) served by "
+        f"whitenoise from the same gunicorn. Measured: {decorator}."
     )
     print()
     print(
         f"### `/` against a static file of the same size "
-        f"({args.compare_seconds} s each)"
+        f"({args.compare_seconds} s each, per cache)"
     )
     print()
     print(
@@ -434,17 +506,23 @@ def main(argv: list[str] | None = None) -> int:
         "requests/s over all rounds, latency percentiles of the median round."
     )
     print()
-    print("| Target | URL | Requests/s | p50 (ms) | p90 (ms) | p99 (ms) | Errors |")
-    print("| --- | --- | --: | --: | --: | --: | --: |")
-    print(_row("home page", "/", page))
-    print(_row("static file", static_path, static))
-    print()
-    verdict = "meets" if ratio >= 0.6 else "misses"
     print(
-        f"**Ratio: {ratio:.2f}** (`/` over the static file; {verdict} the 0.6 goal). "
-        f"Per round: {', '.join(f'{r:.2f}' for r in round_ratios)}."
+        "| Cache | Target | Requests/s | p50 (ms) | p90 (ms) | p99 (ms) | Errors "
+        "| Ratio |"
     )
-    if sets_cookie or varies_on_cookie:
+    print("| --- | --- | --: | --: | --: | --: | --: | --: |")
+    for c in comparisons:
+        print(_row(c.cache, "home page `/`", c.page, f"**{c.ratio:.2f}**"))
+        print(_row(c.cache, f"static `{static_path}`", c.static, ""))
+    print()
+    for c in comparisons:
+        verdict = "meets" if c.ratio >= 0.6 else "misses"
+        rounds = ", ".join(f"{r:.2f}" for r in c.round_ratios)
+        print(
+            f"- {c.cache}: `/` at **{c.ratio:.2f}** times the static file "
+            f"({verdict} the 0.6 goal); per round {rounds}."
+        )
+    if uncacheable:
         print()
         print(
             "`/` sets a cookie or varies on Cookie (a CSRF token or a session in the "
@@ -454,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"### Load test: `/` for {args.load_seconds} s at {args.connections} "
-        "connections"
+        f"connections ({load_cache} cache)"
     )
     print()
     print(
@@ -475,15 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     print("```sh")
     print(".venv/bin/python tests/bench/bench_load.py")
     print(
-        f"# runs: wrk -t{args.threads} -c{args.connections} -d{round_seconds}s "
-        f"--latency on / and {static_path}, {args.rounds} times in turn, then "
-        f"-d{args.load_seconds}s on /"
+        f"# per cache: wrk -t{args.threads} -c{args.connections} -d{round_seconds}s "
+        f"--latency on / and on {static_path}, {args.rounds} times in turn;"
+    )
+    print(
+        f"# then wrk -t{args.threads} -c{args.connections} -d{args.load_seconds}s "
+        "--latency on /"
     )
     print("```")
-    if load.errors:
-        log(f"the load test saw {load.errors} errors:\n{load.output}")
-        return 1
-    return 0
 
 
 if __name__ == "__main__":
