@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "papers"
-    verbose_name = _("论文")
+    verbose_name = pgettext_lazy("app", "论文")
 
     def ready(self):
         from papers.signals import connect_cache_invalidation

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from papers.markup import strip_links
@@ -38,7 +38,7 @@ class Category(models.Model):
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("分类")
-        verbose_name_plural = _("分类")
+        verbose_name_plural = pgettext_lazy("plural", "分类")
         indexes = [models.Index(fields=["position", "id"], name="category_order_idx")]
 
     def __str__(self):
@@ -111,7 +111,7 @@ class Paper(models.Model):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("论文")
-        verbose_name_plural = _("论文")
+        verbose_name_plural = pgettext_lazy("plural", "论文")
         constraints = [
             models.UniqueConstraint(
                 fields=["s2_paper_id"],
@@ -171,7 +171,7 @@ class Placement(models.Model):
     class Meta:
         ordering = ["category__position", "position", "id"]
         verbose_name = _("分类位置")
-        verbose_name_plural = _("分类位置")
+        verbose_name_plural = pgettext_lazy("plural", "分类位置")
         constraints = [
             models.UniqueConstraint(
                 fields=["paper", "category"],
@@ -225,7 +225,7 @@ class VideoNote(models.Model):
     class Meta:
         ordering = ["-published_on", "-id"]
         verbose_name = _("精读视频")
-        verbose_name_plural = _("精读视频")
+        verbose_name_plural = pgettext_lazy("plural", "精读视频")
         indexes = [
             models.Index(fields=["-published_on", "-id"], name="video_published_idx")
         ]
@@ -266,7 +266,7 @@ class CitationSnapshot(models.Model):
     class Meta:
         ordering = ["paper", "fetched_at"]
         verbose_name = _("引用数记录")
-        verbose_name_plural = _("引用数记录")
+        verbose_name_plural = pgettext_lazy("plural", "引用数记录")
         indexes = [
             models.Index(fields=["paper", "fetched_at"], name="snapshot_paper_time_idx")
         ]

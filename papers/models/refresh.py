@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RefreshRun(models.Model):
@@ -37,7 +38,7 @@ class RefreshRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         verbose_name = _("引用数刷新记录")
-        verbose_name_plural = _("引用数刷新记录")
+        verbose_name_plural = pgettext_lazy("plural", "引用数刷新记录")
         indexes = [
             models.Index(
                 fields=["status", "-finished_at"], name="refreshrun_status_idx"

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from papers.models.catalogue import Paper, VideoNote
 
@@ -73,7 +74,7 @@ class ReadingRequest(models.Model):
         max_length=600,
         unique=True,
         help_text=_(
-            "由链接归一化得到：arxiv:<id>、s2:<id>、doi:<doi> 或 url:<链接>；"
+            "由链接归一化得到：arxiv:ID、s2:ID、doi:DOI 或 url:链接；"
             "同一篇论文只有一个请求。"
         ),
         error_messages={"unique": _("这篇论文已经有人请求过了。")},
@@ -148,7 +149,7 @@ class ReadingRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("精读请求")
-        verbose_name_plural = _("精读请求")
+        verbose_name_plural = pgettext_lazy("plural", "精读请求")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(public_reason=""),
@@ -210,7 +211,7 @@ class RequestVote(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("请求投票")
-        verbose_name_plural = _("请求投票")
+        verbose_name_plural = pgettext_lazy("plural", "请求投票")
         constraints = [
             models.UniqueConstraint(
                 fields=["reading_request", "session_hash"],
