@@ -827,3 +827,10 @@ def test_every_public_string_has_a_compiled_english_translation():
         catalogue = gettext.GNUTranslations(compiled)
     stale = [e["msgid"] for e in entries if _compiled(catalogue, e) != e["msgstr"]]
     assert not stale, "django.mo is older than django.po: run compilemessages"
+
+
+def test_pages_name_a_self_hosted_icon(client):
+    """Browsers ask for /favicon.ico (a 404) unless the page names an icon."""
+    response = client.get("/")
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in response.text
+    assert client.get("/static/img/favicon.svg").status_code == 200
