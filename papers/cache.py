@@ -187,40 +187,55 @@ def cache_public_page(view):
             # way out, with the headers the rest of the middleware adds.
             request.page_cache_view = True
             return view(request, *args, **kwargs)
-        seconds = settings.PAGE_CACHE_SECONDS
-        if seconds <= 0 or request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        if _looks_personal(request):
-            return view(request, *args, **kwargs)
-
-        key = _page_key(request)
-        try:
-            version = current_content_version()
-            entry = local_pages.get(key, version)
-            if entry is None:
-                entry = cache.get(key)
-                if _valid(entry, version):
-                    local_pages.put(key, entry, seconds)
-        except Exception:
-            logger.warning("page cache unavailable, serving uncached", exc_info=True)
-            return view(request, *args, **kwargs)
-        if _valid(entry, version):
-            _version, content, headers = entry
-            return HttpResponse(content, headers=headers)
-
-        response = view(request, *args, **kwargs)
-        if _cacheable(request, response):
-            entry = (version, response.content, dict(response.headers))
-            local_pages.put(key, entry, seconds)
-            try:
-                cache.set(key, entry, seconds)
-            except Exception:
-                logger.warning("page cache: could not store %s", request.path)
-        return response
+        return _serve(request, _page_key, lambda: view(request, *args, **kwargs))
 
     # Copied outward by functools.wraps, so a decorated view is recognisable.
     wrapper.is_public_page_cached = True
     return wrapper
+
+
+def _serve(request, make_key, respond, *, only_marked: bool = False):
+    """Answer from the cache, or call ``respond()`` and store what may be stored.
+
+    ``only_marked``: store only responses of views marked by ``cache_public_page``
+    (the middleware sees every request; the decorator only its own view's).
+    """
+    seconds = settings.PAGE_CACHE_SECONDS
+    if seconds <= 0 or request.method not in ("GET", "HEAD"):
+        return respond()
+    if _looks_personal(request):
+        return respond()
+    key = make_key(request)
+    try:
+        version = current_content_version()
+        entry = local_pages.get(key, version)
+        if entry is None:
+            entry = cache.get(key)
+            if _valid(entry, version):
+                local_pages.put(key, entry, seconds)
+    except Exception:
+        logger.warning("page cache unavailable, serving uncached", exc_info=True)
+        return respond()
+    if _valid(entry, version):
+        _version, content, headers = entry
+        return HttpResponse(content, headers=headers)
+
+    request.page_cache_lookup = (key, version)
+    response = respond()
+    marked = getattr(request, "page_cache_view", False) or not only_marked
+    if marked and _cacheable(request, response):
+        entry = (version, response.content, dict(response.headers))
+        local_pages.put(key, entry, seconds)
+        try:
+            cache.set(key, entry, seconds)
+        except Exception:
+            logger.warning("page cache: could not store %s", request.path)
+    return response
+
+
+def _middleware_key(request) -> str:
+    # LocaleMiddleware has not run yet: choose the language the way it will.
+    return _page_key(request, translation.get_language_from_request(request))
 
 
 class PageCacheMiddleware:
@@ -230,47 +245,20 @@ class PageCacheMiddleware:
     and the page, or just the version when this process holds the page) and skips
     sessions, locale, CSRF, auth, messages, CSP and axes, which is most of a cached
     page's time. Only views decorated with ``cache_public_page`` are stored, with
-    the final headers (CSP, Vary, Content-Language, X-Frame-Options); the language
-    is chosen the way LocaleMiddleware chooses it. The same rules as the decorator
-    decide what may be stored.
+    the final headers (CSP, Vary, Content-Language, X-Frame-Options). The same
+    rules as the decorator decide what may be stored.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        seconds = settings.PAGE_CACHE_SECONDS
-        if (
-            seconds <= 0
-            or request.method not in ("GET", "HEAD")
-            or _looks_personal(request)
-        ):
-            return self.get_response(request)
-        key = _page_key(request, translation.get_language_from_request(request))
-        try:
-            version = current_content_version()
-            entry = local_pages.get(key, version)
-            if entry is None:
-                entry = cache.get(key)
-                if _valid(entry, version):
-                    local_pages.put(key, entry, seconds)
-        except Exception:
-            logger.warning("page cache unavailable, serving uncached", exc_info=True)
-            return self.get_response(request)
-        if _valid(entry, version):
-            _version, content, headers = entry
-            return HttpResponse(content, headers=headers)
-
-        request.page_cache_lookup = (key, version)
-        response = self.get_response(request)
-        if getattr(request, "page_cache_view", False) and _cacheable(request, response):
-            entry = (version, response.content, dict(response.headers))
-            local_pages.put(key, entry, seconds)
-            try:
-                cache.set(key, entry, seconds)
-            except Exception:
-                logger.warning("page cache: could not store %s", request.path)
-        return response
+        return _serve(
+            request,
+            _middleware_key,
+            lambda: self.get_response(request),
+            only_marked=True,
+        )
 
 
 class _OneClientPerPool(redis_backend.RedisCacheClient):
