@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from papers import identifiers
 from papers.models import ReadingRequest
-from papers.models.requests import validate_no_html
-from papers.services.requests import request_key
+from papers.models.reading_requests import validate_no_html
+from papers.services.reading_requests import request_key
 
 # Bidirectional overrides and isolates can make a title read differently from what
 # is stored ("Trojan Source"); readers never need them in a paper title.

@@ -4,7 +4,7 @@ from django.urls import path
 from papers.feeds import CategoryPapersFeed, LatestPapersFeed, LatestVideosFeed
 from papers.sitemaps import SITEMAPS
 from papers.views import public as views
-from papers.views import requests as request_views
+from papers.views import reading_requests as request_views
 
 app_name = "papers"
 

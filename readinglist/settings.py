@@ -128,8 +128,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached public pages are answered here, before the middleware below runs.
     "papers.cache.PageCacheMiddleware",
-    # django-csp's CSPMiddleware, building the header once (papers/middleware.py).
-    "papers.middleware.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -286,7 +285,8 @@ MANAGERS = [
     if address
 ]
 
-# 请求精读 (papers/views/requests.py): how clients are told apart and rate-limited.
+# 请求精读 (papers/views/reading_requests.py): how clients are told apart and
+# rate-limited.
 # Votes and rate limits key on a salted hash of the client IP, never the IP itself.
 # IPv4 has only 2**32 addresses, so an unsalted hash would be reversible: the salt is
 # a secret. Without READING_REQUEST_IP_SALT it is derived from the secret key (so
@@ -351,14 +351,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # Logging: one line per event on stderr, where gunicorn, systemd and honcho collect it:
 # JSON lines in production (a traceback is a field of its line), readable text in
-# development (papers/logging.py). django.request logs 5xx at ERROR, 4xx at WARNING.
+# development (papers/log_format.py). django.request logs 5xx at ERROR, 4xx at WARNING.
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "event": {
-            "()": "papers.logging.EventFormatter",
+            "()": "papers.log_format.EventFormatter",
             "json_lines": LOG_FORMAT == "json",
         }
     },

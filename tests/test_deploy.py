@@ -23,7 +23,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import path, reverse
 
 from papers.client_ip import client_ip
-from papers.logging import EventFormatter
+from papers.log_format import EventFormatter
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
@@ -411,7 +411,7 @@ def test_client_ip_trusts_only_the_configured_proxies(
 
 def test_production_logs_are_json_lines():
     formatter = django_settings.LOGGING["formatters"]["event"]
-    assert formatter["()"] == "papers.logging.EventFormatter"
+    assert formatter["()"] == "papers.log_format.EventFormatter"
     assert formatter["json_lines"] is True  # DEBUG is off
 
 

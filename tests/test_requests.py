@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from papers.forms import ReadingRequestForm, paper_url_from_input
 from papers.models import ReadingRequest, RequestVote
-from papers.services.requests import (
+from papers.services.reading_requests import (
     Voter,
     listed_paper_for_key,
     reading_request_submit,
@@ -799,7 +799,7 @@ def test_hint_over_the_limit_gets_429(client, settings):
 def test_the_limit_window_resets(client, settings, monkeypatch):
     settings.READING_REQUEST_SUBMITS_PER_HOUR = 1
     clock = [1_700_000_000.0]
-    monkeypatch.setattr("papers.views.requests._clock", lambda: clock[0])
+    monkeypatch.setattr("papers.views.reading_requests._clock", lambda: clock[0])
     client.post(PAGE, form_data(url=_arxiv(1)))
     assert client.post(PAGE, form_data(url=_arxiv(2))).status_code == 429
     clock[0] += 3600
@@ -860,7 +860,7 @@ def _race_for_slots(limit: int, attempts: int) -> list[int]:
     processes would have) count one vote each for the same visitor at once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from papers.views.requests import _over_limit
+    from papers.views.reading_requests import _over_limit
 
     one_visitor = voter(1)
     with ThreadPoolExecutor(max_workers=attempts) as pool:
@@ -870,7 +870,7 @@ def _race_for_slots(limit: int, attempts: int) -> list[int]:
 
 
 def _assert_limit_held(results: list[int], *, limit: int) -> None:
-    from papers.views.requests import RATE_WINDOW, _clock, _rate_key
+    from papers.views.reading_requests import RATE_WINDOW, _clock, _rate_key
 
     # Never more than the limit. (Fewer is possible under a burst from one visitor:
     # an attempt can take an IP slot but find the session's slots gone.)

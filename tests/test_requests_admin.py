@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from papers.models import Paper, ReadingRequest
-from papers.services.requests import (
+from papers.services.reading_requests import (
     reading_request_accept,
     reading_request_decline,
     reading_request_done,
@@ -32,7 +32,9 @@ def _clear_cache():
 @pytest.fixture
 def lookup():
     """The background Semantic Scholar lookup, never really queued in these tests."""
-    with mock.patch("papers.services.requests._enqueue_metadata_lookup") as patched:
+    with mock.patch(
+        "papers.services.reading_requests._enqueue_metadata_lookup"
+    ) as patched:
         yield patched
 
 
@@ -404,7 +406,8 @@ def test_a_failing_mail_server_does_not_undo_the_decision(
     item = ReadingRequestFactory(email="reader@example.org")
     with (
         mock.patch(
-            "papers.services.requests.send_mail", side_effect=OSError("SMTP down")
+            "papers.services.reading_requests.send_mail",
+            side_effect=OSError("SMTP down"),
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):

@@ -9,8 +9,8 @@ from papers.models.catalogue import (
     Placement,
     VideoNote,
 )
+from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
-from papers.models.requests import ReadingRequest, RequestVote
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",

@@ -1,7 +1,7 @@
 """Every write goes through a service: one module per area.
 
 ``readme`` imports the README format; ``citations`` refreshes citation counts;
-``requests`` handles 请求精读.
+``reading_requests`` handles 请求精读.
 """
 
 from papers.services.readme import (

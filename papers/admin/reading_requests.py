@@ -17,8 +17,8 @@ from django.utils.translation import ngettext
 
 from papers.forms import clean_paragraphs
 from papers.models import ReadingRequest, VideoNote
-from papers.models.requests import validate_no_html
-from papers.services.requests import (
+from papers.models.reading_requests import validate_no_html
+from papers.services.reading_requests import (
     reading_request_accept,
     reading_request_decline,
     reading_request_done,

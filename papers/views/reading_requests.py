@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from papers.client_ip import client_ip
 from papers.forms import ReadingRequestForm, paper_url_from_input
 from papers.models import Paper, ReadingRequest, RequestVote
-from papers.services.requests import (
+from papers.services.reading_requests import (
     Voter,
     listed_paper_for_key,
     reading_request_submit,
