@@ -299,13 +299,20 @@ READING_REQUEST_IP_SALT = env.str("READING_REQUEST_IP_SALT", default="") or (
 # last one a trusted proxy wrote. Never more than you really run: the header is
 # otherwise the client's to forge.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
-# Per client IP hash and per session, in fixed one-hour windows of the default cache
-# (Redis in production, so every worker process counts together).
+# Per client IP hash and per session, in fixed one-hour windows counted in the
+# database (papers/rate_limits.py): never evicted by page-cache pressure, and the
+# form keeps working while Redis is down.
 READING_REQUEST_SUBMITS_PER_HOUR = env.int(
     "READING_REQUEST_SUBMITS_PER_HOUR", default=5
 )
 READING_REQUEST_VOTES_PER_HOUR = env.int("READING_REQUEST_VOTES_PER_HOUR", default=60)
 READING_REQUEST_HINTS_PER_HOUR = env.int("READING_REQUEST_HINTS_PER_HOUR", default=600)
+# One vote per browser session. The address (IP hash) only caps how many votes it can
+# add to one request in 24 hours: a lab or campus behind one address still votes,
+# one person clearing cookies cannot add more than this (docs/deploy.md).
+READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY = env.int(
+    "READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY", default=20
+)
 
 # Celery
 # With no CELERY_BROKER_URL the broker is kombu's filesystem transport under var/, so

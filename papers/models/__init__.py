@@ -9,6 +9,7 @@ from papers.models.catalogue import (
     Placement,
     VideoNote,
 )
+from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
 
@@ -21,6 +22,7 @@ __all__ = [
     "Paper",
     "PaperQuerySet",
     "Placement",
+    "RateLimitCounter",
     "ReadingRequest",
     "RefreshRun",
     "RequestVote",

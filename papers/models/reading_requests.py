@@ -190,12 +190,11 @@ class ReadingRequest(models.Model):
 class RequestVote(models.Model):
     """One visitor's vote: keyed by hashes only, never by the raw IP or session key.
 
-    A second vote on a request is refused when either the session or the IP hash has
-    voted already. Matching on the IP alone would let a whole office or campus behind
-    one NAT address cast a single vote; matching on the session alone would let
-    anyone vote again by clearing cookies. Refusing on either is the stricter choice:
-    readers who share an address lose the second vote, ballot stuffing needs a new
-    address *and* a new session each time.
+    One vote per browser session (the unique constraint). The IP hash does not decide
+    who may vote: a lab, a campus or a phone carrier puts many readers behind one
+    address, and each of them gets a vote. It only caps how many votes one address can
+    add to one request in a day (``READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY``, see
+    docs/deploy.md), so clearing cookies cannot stuff a ballot without bound.
     """
 
     reading_request = models.ForeignKey(
@@ -218,10 +217,12 @@ class RequestVote(models.Model):
                 name="requestvote_unique_session",
                 violation_error_message=_("你已经为这个请求投过票了。"),
             ),
-            models.UniqueConstraint(
-                fields=["reading_request", "ip_hash"],
-                name="requestvote_unique_ip",
-                violation_error_message=_("你已经为这个请求投过票了。"),
+        ]
+        indexes = [
+            # The per-address daily cap counts an address's recent votes on a request.
+            models.Index(
+                fields=["reading_request", "ip_hash", "created_at"],
+                name="requestvote_address_idx",
             ),
         ]
 

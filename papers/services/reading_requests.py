@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from papers.services.readme import paper_slug_base, unique_slug
 logger = logging.getLogger(__name__)
 
 Status = ReadingRequest.Status
+# The per-address vote cap counts the votes of this last period.
+ADDRESS_CAP_PERIOD = timedelta(days=1)
 
 __all__ = [
     "SubmitResult",
@@ -144,6 +147,7 @@ class SubmitResult:
 
     ``outcome`` is one of ``created`` (a new request, with the submitter's vote),
     ``voted`` (the paper was requested already: a vote was added), ``already_voted``,
+    ``address_cap`` (this address gave the request its daily share of votes),
     ``closed`` (the request for it was already accepted, declined or done) and
     ``listed`` (the paper is on the list: nothing stored, ``paper`` points to it).
     """
@@ -155,25 +159,32 @@ class SubmitResult:
 
 @dataclass(frozen=True)
 class VoteResult:
-    """``voted``, ``already_voted`` or ``closed`` (only pending requests take votes)."""
+    """``voted``, ``already_voted``, ``address_cap`` (the client's address has added
+    its daily share of votes to this request) or ``closed`` (only pending requests
+    take votes)."""
 
     outcome: str
     vote_count: int
 
 
 def _add_vote(reading_request: ReadingRequest, voter: Voter) -> str:
-    if RequestVote.objects.filter(
-        Q(session_hash=voter.session_hash) | Q(ip_hash=voter.ip_hash),
-        reading_request=reading_request,
-    ).exists():
+    """One vote per session; an address adds at most the daily cap to one request."""
+    # Lock the request so concurrent voters from one address queue up for the cap.
+    ReadingRequest.objects.select_for_update().filter(pk=reading_request.pk).exists()
+    votes = RequestVote.objects.filter(reading_request=reading_request)
+    if votes.filter(session_hash=voter.session_hash).exists():
         return "already_voted"
+    since = timezone.now() - ADDRESS_CAP_PERIOD
+    cap = settings.READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY
+    if votes.filter(ip_hash=voter.ip_hash, created_at__gte=since).count() >= cap:
+        return "address_cap"
     vote = RequestVote(
         reading_request=reading_request,
         session_hash=voter.session_hash,
         ip_hash=voter.ip_hash,
     )
     try:
-        # A concurrent vote from the same visitor loses on the unique constraints;
+        # A concurrent vote from the same session loses on the unique constraint;
         # the savepoint keeps the outer transaction usable.
         with transaction.atomic():
             vote.save()
@@ -238,7 +249,7 @@ def _submit_existing(existing: ReadingRequest, voter: Voter) -> SubmitResult:
 def reading_request_vote(
     *, reading_request: ReadingRequest, voter: Voter
 ) -> VoteResult:
-    """One vote per visitor (session or IP network) on a pending request."""
+    """One vote per browser session on a pending request, within the address cap."""
     if not reading_request.is_open:
         outcome = "closed"
     else:

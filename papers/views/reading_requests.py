@@ -1,7 +1,7 @@
 """请求精读: the public request queue, the duplicate hint and votes.
 
 Everything here that a client can repeat is rate-limited per client (hash of the IP
-network) and per session, in fixed one-hour windows of the default cache. Over the
+network) and per session, in fixed one-hour windows (papers/rate_limits.py). Over the
 limit the answer is HTTP 429 with ``Retry-After`` and a readable message: the form
 fragment (htmx) or the whole page (a plain POST), with what the reader typed kept.
 """
@@ -9,14 +9,11 @@ fragment (htmx) or the whole page (a plain POST), with what the reader typed kep
 from __future__ import annotations
 
 import math
-import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -24,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from papers import rate_limits
 from papers.client_ip import client_ip
 from papers.forms import ReadingRequestForm, paper_url_from_input
 from papers.models import Paper, ReadingRequest, RequestVote
@@ -39,19 +37,16 @@ from papers.services.reading_requests import (
 TEMPLATE = "requests/list.html"
 OPEN_PER_PAGE = 50
 CLOSED_SHOWN = 50
-RATE_WINDOW = 60 * 60
 # The outcome of a plain POST, kept in the session for the page after the redirect.
 CONFIRMATION_SESSION_KEY = "reading_request_confirmation"
-# The rate-limit clock; tests move it forward.
-_clock = time.time
 
 
 # --- Who is asking ----------------------------------------------------------------
 
 
 def _voter(request, *, start_session: bool) -> Voter:
-    """The visitor's hashes. Voting and submitting start a session (it is half of
-    the one-vote rule); reading the page does not."""
+    """The visitor's hashes. Voting and submitting start a session (a vote is one per
+    session); reading the page does not."""
     if start_session and request.session.session_key is None:
         # An empty session is never sent as a cookie, so give it something to keep.
         request.session["reading_requests"] = True
@@ -64,35 +59,20 @@ def _voter(request, *, start_session: bool) -> Voter:
     return voter
 
 
-def _rate_key(scope: str, identity: str, window: int) -> str:
-    return f"reading-request:{scope}:{identity}:{window}"
+def _check_limit(request, scope: str, limit: int, *, start_session: bool):
+    """Count one attempt by the client's address, then by its session: ``(voter,
+    retry_after)``, ``retry_after`` 0 when within the limit.
 
-
-def _over_limit(scope: str, voter: Voter, limit: int) -> int:
-    """Count one attempt; the seconds until the window ends when the client (by IP
-    hash or by session) is over ``limit``, else 0.
-
-    ``cache.add`` then ``cache.incr`` are atomic in Redis and in local memory, so
-    concurrent workers cannot both take the last slot.
-    """
-    now = _clock()
-    window = int(now // RATE_WINDOW)
-    retry_after = math.ceil(RATE_WINDOW - now % RATE_WINDOW)
-    over = False
-    for identity in (voter.ip_hash, voter.session_hash):
-        if not identity:
-            continue
-        key = _rate_key(scope, identity, window)
-        if cache.add(key, 1, timeout=retry_after + 60):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=retry_after + 60)
-                count = 1
-        over = over or count > limit
-    return retry_after if over else 0
+    The address is checked before any session is started, so a flood of refused
+    POSTs leaves no session rows behind."""
+    voter = _voter(request, start_session=False)
+    if retry_after := rate_limits.hit(scope, voter.ip_hash, limit):
+        return voter, retry_after
+    if start_session:
+        voter = _voter(request, start_session=True)
+    if voter.session_hash:
+        return voter, rate_limits.hit(scope, voter.session_hash, limit)
+    return voter, 0
 
 
 def _limit_message(scope: str, limit: int, retry_after: int) -> str:
@@ -115,6 +95,17 @@ def _limit_message(scope: str, limit: int, retry_after: int) -> str:
         "请 %(minutes)d 分钟后再试。", "请 %(minutes)d 分钟后再试。", minutes
     )
     return (text % {"limit": limit}) + (wait % {"minutes": minutes})
+
+
+def _address_cap_message() -> str:
+    cap = settings.READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY
+    return ngettext(
+        "你所在的网络地址今天已经为这个请求投了 %(cap)d 票，达到上限，"
+        "这一票没有记下。明天再来吧。",
+        "你所在的网络地址今天已经为这个请求投了 %(cap)d 票，达到上限，"
+        "这一票没有记下。明天再来吧。",
+        cap,
+    ) % {"cap": cap}
 
 
 def _too_many(response, retry_after: int):
@@ -158,19 +149,19 @@ def _limits() -> dict[str, int]:
     return {
         "submits": settings.READING_REQUEST_SUBMITS_PER_HOUR,
         "votes": settings.READING_REQUEST_VOTES_PER_HOUR,
+        "votes_per_address_per_day": settings.READING_REQUEST_VOTES_PER_ADDRESS_PER_DAY,
     }
 
 
 def _voted_ids(voter: Voter, request_ids: list[int]) -> set[int]:
-    if not request_ids:
+    """The requests this browser session voted for (an address's votes are other
+    people's too: only the session that voted is told it has)."""
+    if not request_ids or not voter.session_hash:
         return set()
-    match = Q(ip_hash=voter.ip_hash)
-    if voter.session_hash:
-        match |= Q(session_hash=voter.session_hash)
     return set(
-        RequestVote.objects.filter(match, reading_request__in=request_ids).values_list(
-            "reading_request_id", flat=True
-        )
+        RequestVote.objects.filter(
+            session_hash=voter.session_hash, reading_request__in=request_ids
+        ).values_list("reading_request_id", flat=True)
     )
 
 
@@ -254,27 +245,21 @@ def requests_page(request):
         )
 
     form = ReadingRequestForm(request.POST)
-    if form.is_bot():
-        # Honeypot filled in: answer exactly like a success, store nothing. Still
-        # counted, so a bot that keeps trying meets the same limit as anyone.
-        voter = _voter(request, start_session=True)
-        limit = settings.READING_REQUEST_SUBMITS_PER_HOUR
-        if retry_after := _over_limit("submit", voter, limit):
-            message = _limit_message("submit", limit, retry_after)
-            return _too_many(
-                _form_response(request, form, limit_message=message), retry_after
-            )
-        return _confirmed(request, outcome="created")
-    if not form.is_valid():
+    # A filled-in honeypot skips validation but meets the same limit as anyone, so a
+    # bot that keeps trying is refused like a person; invalid forms cost nothing.
+    is_bot = form.is_bot()
+    if not is_bot and not form.is_valid():
         return _form_response(request, form)
-
-    voter = _voter(request, start_session=True)
     limit = settings.READING_REQUEST_SUBMITS_PER_HOUR
-    if retry_after := _over_limit("submit", voter, limit):
+    voter, retry_after = _check_limit(request, "submit", limit, start_session=True)
+    if retry_after:
         message = _limit_message("submit", limit, retry_after)
         return _too_many(
             _form_response(request, form, limit_message=message), retry_after
         )
+    if is_bot:
+        # Answer exactly like a success, store nothing.
+        return _confirmed(request, outcome="created")
     data = form.cleaned_data
     try:
         result = reading_request_submit(
@@ -313,9 +298,9 @@ def request_hint(request):
     raw = request.GET.get("url", "")
     hint = None
     if 0 < len(raw) <= ReadingRequest.URL_MAX_LENGTH:
-        voter = _voter(request, start_session=False)
         limit = settings.READING_REQUEST_HINTS_PER_HOUR
-        if retry_after := _over_limit("hint", voter, limit):
+        voter, retry_after = _check_limit(request, "hint", limit, start_session=False)
+        if retry_after:
             message = _limit_message("hint", limit, retry_after)
             return _too_many(
                 render(request, TEMPLATE + "#hint", {"hint_message": message}),
@@ -347,9 +332,8 @@ def _hint_for(url: str, voter: Voter) -> dict | None:
 def request_vote(request, pk):
     """+1 for a pending request: the updated count in place (htmx), or back to the
     list with a message."""
-    voter = _voter(request, start_session=True)
     limit = settings.READING_REQUEST_VOTES_PER_HOUR
-    retry_after = _over_limit("vote", voter, limit)
+    voter, retry_after = _check_limit(request, "vote", limit, start_session=True)
     item = get_object_or_404(ReadingRequest, pk=pk)
     if retry_after:
         message = _limit_message("vote", limit, retry_after)
@@ -377,11 +361,12 @@ def request_vote(request, pk):
     message = {
         "voted": _("谢谢，已记下你的一票。"),
         "already_voted": _("你已经为这个请求投过票了。"),
+        "address_cap": _address_cap_message(),
         "closed": _("这个请求已经处理，不再接受投票。"),
     }[result.outcome]
     if request.htmx:
         item.vote_count = result.vote_count
-        voted = {item.pk} if result.outcome != "closed" else set()
+        voted = {item.pk} if result.outcome in ("voted", "already_voted") else set()
         return render(
             request,
             TEMPLATE + "#vote",
