@@ -1,19 +1,32 @@
-"""Atom feeds: new papers, new videos, and new papers in one category."""
+"""Atom feeds: new papers, new videos, and new papers in one category.
+
+Every text that comes from the database goes through ``xml_safe``: a control
+character in a stored row (the README is read from upstream) must not turn every
+feed into a 500, which is what Django's XML writer does with one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from papers import selectors
 from papers.markup import render_inline, render_markdown
 from papers.models import Category
+from papers.plain_text import xml_safe
+
+
+def _plain_inline(markdown: str) -> str:
+    """The text a reader sees of one line of markdown: no links, no ``\\[``."""
+    return html.unescape(strip_tags(render_inline(markdown))).strip()
 
 
 class LatestPapersFeed(Feed):
@@ -35,10 +48,13 @@ class LatestPapersFeed(Feed):
         return selectors.latest_papers()
 
     def item_title(self, paper):
-        return f"{paper.name} ({paper.year})" if paper.year else paper.name
+        name = xml_safe(paper.name)
+        return f"{name} ({paper.year})" if paper.year else name
 
     def item_description(self, paper):
-        return " — ".join(part for part in (paper.title, paper.summary) if part)
+        return xml_safe(
+            " — ".join(part for part in (paper.title, paper.summary) if part)
+        )
 
     def item_pubdate(self, paper):
         return paper.created_at
@@ -52,10 +68,12 @@ class CategoryPapersFeed(LatestPapersFeed):
         return get_object_or_404(Category, slug=slug)
 
     def title(self, category):
-        return _("深度学习论文精读：%(category)s") % {"category": category.display_name}
+        return _("深度学习论文精读：%(category)s") % {
+            "category": xml_safe(category.display_name)
+        }
 
     def subtitle(self, category):
-        return category.description or self.title(category)
+        return xml_safe(category.description) or self.title(category)
 
     def link(self, category):
         return category.get_absolute_url()
@@ -86,10 +104,10 @@ class LatestVideosFeed(Feed):
         return selectors.latest_videos()
 
     def item_title(self, video):
-        return video.plain_title
+        return xml_safe(_plain_inline(video.title))
 
     def item_description(self, video):
-        return render_inline(video.title) + render_markdown(video.notes)
+        return xml_safe(render_inline(video.title) + render_markdown(video.notes))
 
     def item_pubdate(self, video):
         # Videos carry a date only: midnight in the site's time zone.

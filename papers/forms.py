@@ -1,7 +1,6 @@
 """Public forms: what readers may type, cleaned into plain, bounded text."""
 
 import re
-import unicodedata
 from urllib.parse import quote
 
 from django import forms
@@ -13,35 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from papers import identifiers
 from papers.models import ReadingRequest
 from papers.models.reading_requests import validate_no_html
+from papers.plain_text import clean_line, clean_paragraphs
 from papers.services.reading_requests import request_key
 
-# Bidirectional overrides and isolates can make a title read differently from what
-# is stored ("Trojan Source"); readers never need them in a paper title.
-_BIDI_CONTROLS = dict.fromkeys(
-    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None
-)
 # Characters a valid URL never contains unescaped (RFC 3986 §2): refusing them keeps
 # quotes and angle brackets out of every href we render.
 _URL_FORBIDDEN_RE = re.compile(r"[\s<>\"'`\\{}|^\x00-\x1f\x7f]")
 _S2_PAGE = "https://www.semanticscholar.org/paper/{}"
-
-
-def _drop_controls(text: str) -> str:
-    text = text.translate(_BIDI_CONTROLS)
-    return "".join(c for c in text if unicodedata.category(c) != "Cc" or c in "\n\t")
-
-
-def clean_line(text: str) -> str:
-    """One line of plain text: control characters removed, whitespace collapsed."""
-    return " ".join(_drop_controls(text).split())
-
-
-def clean_paragraphs(text: str) -> str:
-    """Plain text that keeps its paragraphs: spaces collapsed inside each line, at
-    most one blank line between paragraphs."""
-    lines = [clean_line(line) for line in _drop_controls(text).splitlines()]
-    text = "\n".join(lines).strip()
-    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def paper_url_from_input(value: str) -> str:

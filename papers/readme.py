@@ -25,6 +25,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
 from papers import identifiers
+from papers.plain_text import drop_controls
 
 __all__ = [
     "CategoryBlock",
@@ -35,6 +36,16 @@ __all__ = [
     "parse_readme",
     "render_readme",
 ]
+
+
+# Longest text kept from one cell; the model fields allow as much (tests/test_import.py
+# checks they agree). Longer plain text is cut with a warning; a longer video title
+# (markdown, which a cut could break) skips its row.
+MAX_CATEGORY_NAME_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 5_000
+MAX_NAME_LENGTH = 300
+MAX_SUMMARY_LENGTH = 1_000
+MAX_VIDEO_TITLE_LENGTH = 500
 
 
 class ReadmeFormatError(ValueError):
@@ -185,6 +196,8 @@ def parse_readme(text: str) -> ReadmeDocument:
     Raises ReadmeFormatError when the text holds neither kind of table.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    warnings: list[str] = []
+    text = _drop_controls(text, warnings)
     try:
         tokens = _markdown().parse(text)
     except Exception as exc:
@@ -192,7 +205,6 @@ def parse_readme(text: str) -> ReadmeDocument:
         # as "cannot read this", not as a server error.
         raise ReadmeFormatError(f"cannot read the markdown: {exc}") from exc
 
-    warnings: list[str] = []
     videos: list[VideoRow] = []
     # Categories keyed by name, so a heading repeated further down (or two tables under
     # one heading) extends the same block instead of making a duplicate name.
@@ -205,10 +217,22 @@ def parse_readme(text: str) -> ReadmeDocument:
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
-            heading = _plain_text(_children(tokens[index + 1]))
+            heading = _cap(
+                _plain_text(_children(tokens[index + 1])),
+                MAX_CATEGORY_NAME_LENGTH,
+                what="heading",
+                line=_line(token),
+                warnings=warnings,
+            )
             paragraphs = []
         elif token.type == "paragraph_open" and token.level == 0:
-            paragraph = _plain_text(_children(tokens[index + 1]))
+            paragraph = _cap(
+                _plain_text(_children(tokens[index + 1])),
+                MAX_DESCRIPTION_LENGTH,
+                what="paragraph",
+                line=_line(token),
+                warnings=warnings,
+            )
             if paragraph:
                 paragraphs.append(paragraph)
         elif token.type == "table_open":
@@ -263,6 +287,27 @@ def parse_readme(text: str) -> ReadmeDocument:
         ),
         warnings=tuple(warnings),
     )
+
+
+def _drop_controls(text: str, warnings: list[str]) -> str:
+    """The text without control characters and bidi overrides (the README comes
+    from upstream: one stray byte must not reach the pages and feeds), with a
+    warning for each line that had some."""
+    clean = drop_controls(text)
+    if clean != text:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if drop_controls(line) != line:
+                warnings.append(f"line {number}: control or bidi characters removed")
+    return clean
+
+
+def _cap(text: str, limit: int, *, what: str, line: int, warnings: list[str]) -> str:
+    if len(text) <= limit:
+        return text
+    warnings.append(
+        f"line {line}: {what} cut to {limit} characters (it had {len(text)})"
+    )
+    return text[: limit - 1].rstrip() + "…"
 
 
 @dataclass
@@ -373,6 +418,7 @@ def _paper_row(
     if not name:
         warnings.append(f"line {line}: paper row skipped: no name")
         return None
+    name = _cap(name, MAX_NAME_LENGTH, what="name", line=line, warnings=warnings)
 
     year = None
     if "year" in columns:
@@ -383,7 +429,13 @@ def _paper_row(
 
     summary = None
     if "summary" in columns:
-        summary = _plain_text(_cell(cells, columns, "summary"))
+        summary = _cap(
+            _plain_text(_cell(cells, columns, "summary")),
+            MAX_SUMMARY_LENGTH,
+            what="summary",
+            line=line,
+            warnings=warnings,
+        )
 
     is_recorded = None
     if "recorded" in columns:
@@ -435,11 +487,24 @@ def _video_row(
         return None
 
     title_cell = _cell(cells, columns, "title")
+    title = _inline_markdown(title_cell)
+    if len(title) > MAX_VIDEO_TITLE_LENGTH:
+        warnings.append(
+            f"line {line}: video row skipped: title longer than "
+            f"{MAX_VIDEO_TITLE_LENGTH} characters ({len(title)})"
+        )
+        return None
     paper_urls: list[str] = []
     for href in _hrefs(title_cell):
         if _HTTP_RE.match(href) and href not in paper_urls:
             paper_urls.append(href)
     covers = _image_sources(_cell(cells, columns, "cover"))
+    if covers and not is_safe_cover(covers[0]):
+        warnings.append(
+            f"line {line}: cover {covers[0][:80]!r} ignored: "
+            "not a relative path or an http(s) URL"
+        )
+        covers = []
 
     if "links" in columns:
         link_cells = [_cell(cells, columns, "links")]
@@ -454,7 +519,7 @@ def _video_row(
                 platforms.setdefault(platform, href)
 
     return VideoRow(
-        title=_inline_markdown(title_cell),
+        title=title,
         published_on=published_on,
         duration=duration,
         cover=covers[0] if covers else "",
@@ -730,7 +795,7 @@ def _citation_cell(paper: PaperRow, *, badges: bool) -> str:
 
 def _video_line(video: VideoRow, *, badges: bool) -> str:
     cover = ""
-    if video.cover:
+    if is_safe_cover(video.cover):
         cover = f'<img src="{html.escape(video.cover)}" width="200px"/>'
     return _table_line(
         [
@@ -773,6 +838,22 @@ def _video_links(video: VideoRow, *, badges: bool) -> list[str]:
         else:
             links.append(f"[{label}]({destination})")
     return links
+
+
+def is_safe_cover(src: str) -> bool:
+    """Whether ``src`` may be written as a cover image: a relative path such as
+    ``imgs/gpt4.jpg`` or an http(s) URL; never ``javascript:``, ``data:`` or ``//host``.
+    """
+    src = src.strip()
+    if not src or any(char.isspace() or ord(char) < 32 for char in src):
+        return False
+    try:
+        parts = urlsplit(src)
+    except ValueError:
+        return False
+    if parts.scheme:
+        return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    return not src.startswith(("//", "\\")) and ":" not in src.split("/", 1)[0]
 
 
 def _format_date(day: dt.date) -> str:

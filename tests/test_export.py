@@ -110,3 +110,17 @@ def test_export_to_unwritable_place_is_a_clear_error(tmp_path, seed_text):
     readme_import(text=seed_text)
     with pytest.raises(CommandError, match="cannot write"):
         export("-o", str(tmp_path / "missing-dir" / "README.md"))
+
+
+def test_export_keeps_only_safe_cover_paths():
+    from tests.factories import VideoNoteFactory
+
+    VideoNoteFactory(title="Bad", cover_path="javascript:alert(1)")
+    VideoNoteFactory(title="Relative", cover_path="imgs/ok.jpg")
+    VideoNoteFactory(title="Remote", cover_path="https://i0.hdslb.com/c.jpg")
+
+    text = export()
+
+    assert "javascript:" not in text
+    assert '<img src="imgs/ok.jpg"' in text
+    assert '<img src="https://i0.hdslb.com/c.jpg"' in text

@@ -146,3 +146,64 @@ def test_feeds_and_sitemap_run_a_constant_number_of_queries(
         with django_assert_max_num_queries(limit):
             response = client.get(url)
         assert response.status_code == 200, url
+
+
+HOSTILE_README = """\
+### 计算机视觉 - CNN\x01
+
+A description\x07 with a bell.
+
+| 已录制 | 年份 | 名字 | 简介 | 引用 |
+| --- | --- | --- | --- | --- |
+| ✅ | 2012 | [Alex\x01Net](https://example.org/alexnet) | 深度\x0b学习\u202e反转 | |
+| | 2014 | [VGG](https://example.org/vgg) | %s | |
+
+## 录制完成的论文
+
+| 日期 | 标题 | 封面 | 时长 | 视频 |
+| --- | --- | --- | --- | --- |
+| 3/3/22 | GPT\x02\\*精读 \\[上\\] | <img src="javascript:alert(1)" /> | 1:00:00 | |
+""" % ("长" * 20_000)
+
+
+def test_control_characters_from_the_readme_leave_the_feeds_valid(client):
+    report = readme_import(text=HOSTILE_README)
+
+    assert "line 1: control or bidi characters removed" in report.warnings
+    assert "line 7: control or bidi characters removed" in report.warnings
+    assert "line 8: summary cut to 1000 characters (it had 20000)" in report.warnings
+    paper = Paper.objects.get(name="AlexNet")
+    assert paper.summary == "深度学习反转"
+    assert len(Paper.objects.get(name="VGG").summary) == 1000
+    category = Category.objects.get()
+    assert category.name == "计算机视觉 - CNN"
+    for url in (
+        "/feeds/papers/",
+        "/feeds/videos/",
+        category.get_absolute_url().replace("/categories/", "/feeds/categories/"),
+    ):
+        feed = atom(client, url)  # parses as XML
+        assert entries(feed), url
+    video = entries(atom(client, "/feeds/videos/"))[0]
+    assert video["title"] == "GPT*精读 [上]"  # no markdown escapes left
+
+
+def test_feeds_are_valid_whatever_is_stored(client):
+    category = CategoryFactory(slug="cnn", name="CNN\x01", description="关于\x02")
+    PlacementFactory(
+        category=category,
+        paper__name="Bad\x00Name\x1f",
+        paper__title="T\x0c",
+        paper__summary="S\x08\u202e",
+        paper__year=2020,
+    )
+    VideoNoteFactory(title="V\x01 [A\\]](https://a.example/)", notes="N\x1b")
+
+    assert [e["title"] for e in entries(atom(client, "/feeds/papers/"))] == [
+        "BadName (2020)"
+    ]
+    assert entries(atom(client, "/feeds/papers/"))[0]["summary"] == "T — S"
+    assert entries(atom(client, "/feeds/videos/"))[0]["title"] == "V A]"
+    feed = atom(client, "/feeds/categories/cnn/")
+    assert feed.findtext(f"{ATOM}title") == "深度学习论文精读：CNN"
+    assert feed.findtext(f"{ATOM}subtitle") == "关于"
