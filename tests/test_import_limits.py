@@ -15,12 +15,12 @@ TABLE = "| 名字 | 简介 |\n| --- | --- |\n"
 
 
 def test_limits_match_the_model_fields():
-    assert readme.MAX_NAME_LENGTH == Paper._meta.get_field("name").max_length
+    assert Paper._meta.get_field("name").max_length == readme.MAX_NAME_LENGTH
     assert (
-        readme.MAX_CATEGORY_NAME_LENGTH == Category._meta.get_field("name").max_length
+        Category._meta.get_field("name").max_length == readme.MAX_CATEGORY_NAME_LENGTH
     )
     assert (
-        readme.MAX_VIDEO_TITLE_LENGTH == VideoNote._meta.get_field("title").max_length
+        VideoNote._meta.get_field("title").max_length == readme.MAX_VIDEO_TITLE_LENGTH
     )
 
 
