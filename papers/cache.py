@@ -6,26 +6,34 @@ call it themselves). A cached page remembers the version it was rendered under a
 only served while that is still the current version, so after a save no reader sees
 the old page; ``PAGE_CACHE_SECONDS`` bounds how long any page lives anyway.
 
-The version lives in the cache (Redis in production), so a bump in one process, a
-Celery worker or a management command invalidates the pages of every web process.
-With the default local-memory cache each process has its own version: check --deploy
-warns about that (papers.W001).
+The version lives in the default cache, which every process of the site shares: a
+file-based cache under var/ by default, Redis in production. So a bump in one
+process, a Celery worker or a management command invalidates the pages of every web
+process on the next request. A per-process cache (locmem) would break that: check
+--deploy warns about it (papers.W001).
 
 Pages are kept in the shared cache and, for the pages a process serves most, in the
 process itself: a hit then costs one small read of the version instead of moving the
-whole page out of Redis (about 60 KB for the home page) on every request.
-"""
+whole page out of the shared cache on every request. That is only safe because every
+hit reads the shared version first.
+
+The key is built from what the views read, never from raw request data, so nobody can
+grow the cache by varying a URL or a header (see ``_page_key``). Pages are compressed
+once, when stored, and each hit is sent in the encoding the client accepts."""
 
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
+import brotli
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core import checks
@@ -33,8 +41,9 @@ from django.core.cache import cache
 from django.core.cache.backends import redis as redis_backend
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, patch_vary_headers
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
@@ -42,16 +51,56 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "papers:content-version"
 PAGE_KEY_PREFIX = "papers:page:"
 
-# Request headers that change what a public view renders, besides the language.
-KEY_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
-# A response that varies on anything else (Cookie above all) is not cached.
-CACHEABLE_VARY = {"accept-language", "accept-encoding"} | {
-    h.lower() for h in KEY_HEADERS
+# The htmx headers a cached view may vary on. The views read HX-Request and
+# HX-History-Restore-Request as booleans (django-htmx), and the key holds just those
+# two booleans. No view reads HX-Target, so it is not in the key, and a response that
+# varies on it (or on anything else, Cookie above all) is not stored.
+CACHEABLE_VARY = {
+    "accept-language",
+    "accept-encoding",
+    "hx-request",
+    "hx-history-restore-request",
 }
-
 
 # Pages kept in each process, most recently used last.
 LOCAL_PAGES = 200
+# Pages keyed on free text (a search query), kept only in the process that rendered
+# them: each query is its own page, and anyone can send any number of them, so they
+# never reach the shared cache. This budget is all the memory a flood of random
+# queries can take, per process; popular queries still hit.
+LOCAL_SEARCH_PAGES = 100
+
+# Bodies shorter than this are sent as they are: compression would barely save.
+COMPRESS_MIN_BYTES = 512
+GZIP_LEVEL = 6  # level 9 saves ~8% more, at 4x the time on a 1 MiB page
+BROTLI_QUALITY = 5  # quality 11 is smaller still, but takes seconds on a 1 MiB page
+
+
+def choice(*values: str) -> Callable[[str], str]:
+    """A query parameter read as one of ``values``; anything else means the first.
+
+    As the views read ``sort`` and ``recorded``: ``?sort=bogus`` is the plain page.
+    """
+    default = values[0]
+
+    def normalise(raw: str) -> str:
+        return raw if raw in values and raw != default else ""
+
+    return normalise
+
+
+def free_text(normalise: Callable[[str], str]) -> Callable[[str], str]:
+    """A free-text query parameter, cleaned by the view's own ``normalise``.
+
+    A page keyed on free text stays in the process that rendered it (see
+    ``LOCAL_SEARCH_PAGES``).
+    """
+
+    def clean(raw: str) -> str:
+        return normalise(raw)
+
+    clean.free_text = True
+    return clean
 
 
 def _new_version() -> int:
@@ -107,6 +156,9 @@ class _LocalPages:
         self._pages: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._pages)
+
     def get(self, key: str, version: int):
         with self._lock:
             entry = self._pages.get(key)
@@ -131,17 +183,52 @@ class _LocalPages:
 
 
 local_pages = _LocalPages(LOCAL_PAGES)
+local_search_pages = _LocalPages(LOCAL_SEARCH_PAGES)
 
 
 def _valid(entry, version) -> bool:
-    return isinstance(entry, tuple) and len(entry) == 3 and entry[0] == version
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 3
+        and entry[0] == version
+        and isinstance(entry[1], dict)
+    )
 
 
-def _page_key(request, language: str | None = None) -> str:
-    parts = [language or get_language() or "", request.build_absolute_uri()]
-    parts += [request.headers.get(name, "") for name in KEY_HEADERS]
+class _Key(str):
+    """A page's cache key; ``shared`` is False for pages kept in the process only."""
+
+    shared = True
+
+
+def _page_key(request, query: dict, language: str | None = None) -> _Key:
+    """The key of the page ``request`` asks for, from what the view reads of it.
+
+    The view's language, the host (one of ALLOWED_HOSTS), the path (only answers
+    with 200 are stored, so only real pages), two htmx booleans, and the query
+    parameters the view declared, normalised as the view reads them. Any other
+    parameter or header, which the view ignores, cannot make a new entry: ``/?x=1``
+    is ``/``. Explicit defaults (``?sort=curated``) are separate keys, a fixed few.
+    """
+    headers = request.headers
+    parts = [
+        language or get_language() or "",
+        request.scheme,
+        request.get_host(),
+        request.path,
+        str(headers.get("HX-Request") == "true"),
+        str(headers.get("HX-History-Restore-Request") == "true"),
+    ]
+    shared = True
+    for name, normalise in sorted(query.items()):
+        value = normalise(request.GET.get(name, ""))
+        if value:
+            parts.append(f"{name}={value}")
+            shared = shared and not getattr(normalise, "free_text", False)
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return PAGE_KEY_PREFIX + digest
+    key = _Key(PAGE_KEY_PREFIX + digest)
+    key.shared = shared
+    return key
 
 
 def _looks_personal(request) -> bool:
@@ -171,14 +258,89 @@ def _cacheable(request, response) -> bool:
     return vary <= CACHEABLE_VARY
 
 
-def cache_public_page(view):
+def _encode(response) -> dict[str, bytes]:
+    """The bodies to store: gzip and brotli once, or the body as it is when short.
+
+    Only pages that may be stored come here, never one with a CSRF token or a
+    session (BREACH needs a secret in a compressed body).
+    """
+    content = response.content
+    if len(content) < COMPRESS_MIN_BYTES or response.has_header("Content-Encoding"):
+        return {"identity": content}
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return {
+        "br": brotli.compress(content, quality=BROTLI_QUALITY, mode=brotli.MODE_TEXT),
+        "gzip": gzip.compress(content, compresslevel=GZIP_LEVEL, mtime=0),
+    }
+
+
+def _quality(value: str) -> float:
+    try:
+        quality = float(value)
+    except ValueError:
+        return 0.0
+    return quality if 0.0 <= quality <= 1.0 else 0.0
+
+
+def choose_encoding(accept_encoding: str, available) -> str:
+    """The coding of ``available`` the client prefers, by its q-values (RFC 9110
+    12.5.3), brotli before gzip when equal; ``identity`` when it accepts neither."""
+    weights = {}
+    for item in accept_encoding.split(","):
+        coding, *params = item.split(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                weight = _quality(value.strip())
+        weights[coding] = weight
+    if "x-gzip" in weights:
+        weights.setdefault("gzip", weights["x-gzip"])
+    star = weights.get("*", 0.0)
+    best, best_weight = "identity", 0.0
+    for coding in ("br", "gzip"):
+        weight = weights.get(coding, star)
+        if coding in available and weight > best_weight:
+            best, best_weight = coding, weight
+    # Identity is always acceptable; it wins only when the client ranks it higher.
+    if best_weight == 0.0 or weights.get("identity", 0.0) > best_weight:
+        return "identity"
+    return best
+
+
+def _respond_from(request, entry) -> HttpResponse:
+    _version, bodies, headers = entry
+    encoding = choose_encoding(request.headers.get("Accept-Encoding", ""), bodies)
+    if encoding != "identity":
+        body = bodies[encoding]
+    elif "identity" in bodies:
+        body = bodies["identity"]
+    else:  # a client that takes no compression: rare, and cheap to inflate
+        body = gzip.decompress(bodies["gzip"])
+    # HEAD gets the GET body's headers; the WSGI server sends no body for it.
+    response = HttpResponse(body, headers=headers)
+    if encoding != "identity":
+        response["Content-Encoding"] = encoding
+    response["Content-Length"] = str(len(body))
+    return response
+
+
+def cache_public_page(view=None, *, query: dict | None = None):
     """Serve a read-only public page from the cache while the content is unchanged.
 
-    Keyed on the content version, the language, the htmx headers and the absolute
-    URL. Only GET 200 answers to anonymous-looking requests are stored (HEAD is
-    answered from a stored GET), and never a page that read the session or the user,
-    rendered a CSRF token or set a cookie. A hit runs no view code and no query.
+    ``query`` names the query parameters the view reads, each with how it reads
+    them (``choice``, ``free_text``); the key holds those, normalised, and nothing
+    else of the query string (see ``_page_key``). Only GET 200 answers to
+    anonymous-looking requests are stored (HEAD is answered from a stored GET), and
+    never a page that read the session or the user, rendered a CSRF token or set a
+    cookie. A hit runs no view code and no query.
     """
+    if view is None:
+        return functools.partial(cache_public_page, query=query)
+    query = dict(query or {})
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -187,10 +349,15 @@ def cache_public_page(view):
             # way out, with the headers the rest of the middleware adds.
             request.page_cache_view = True
             return view(request, *args, **kwargs)
-        return _serve(request, _page_key, lambda: view(request, *args, **kwargs))
+        return _serve(
+            request,
+            lambda: _page_key(request, query),
+            lambda: view(request, *args, **kwargs),
+        )
 
     # Copied outward by functools.wraps, so a decorated view is recognisable.
     wrapper.is_public_page_cached = True
+    wrapper.page_cache_query = query
     return wrapper
 
 
@@ -205,37 +372,61 @@ def _serve(request, make_key, respond, *, only_marked: bool = False):
         return respond()
     if _looks_personal(request):
         return respond()
-    key = make_key(request)
+    key = make_key()
+    if key is None:
+        return respond()
+    local = local_pages if key.shared else local_search_pages
     try:
         version = current_content_version()
-        entry = local_pages.get(key, version)
-        if entry is None:
+        entry = local.get(key, version)
+        if entry is None and key.shared:
             entry = cache.get(key)
             if _valid(entry, version):
-                local_pages.put(key, entry, seconds)
+                local.put(key, entry, seconds)
     except Exception:
         logger.warning("page cache unavailable, serving uncached", exc_info=True)
         return respond()
     if _valid(entry, version):
-        _version, content, headers = entry
-        return HttpResponse(content, headers=headers)
+        return _respond_from(request, entry)
 
     request.page_cache_lookup = (key, version)
     response = respond()
     marked = getattr(request, "page_cache_view", False) or not only_marked
-    if marked and _cacheable(request, response):
-        entry = (version, response.content, dict(response.headers))
-        local_pages.put(key, entry, seconds)
+    if not (marked and _cacheable(request, response)):
+        return response
+    bodies = _encode(response)
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() != "content-length"
+    }
+    entry = (version, bodies, headers)
+    local.put(key, entry, seconds)
+    if key.shared:
         try:
             cache.set(key, entry, seconds)
         except Exception:
             logger.warning("page cache: could not store %s", request.path)
-    return response
+    return _respond_from(request, entry)
 
 
-def _middleware_key(request) -> str:
+@functools.lru_cache(maxsize=1024)
+def _view_query(urlconf: str, path: str) -> dict | None:
+    """The query parameters the cached view at ``path`` reads; None if it has none."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    return getattr(match.func, "page_cache_query", None)
+
+
+def _middleware_key(request) -> _Key | None:
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    query = _view_query(urlconf, request.path_info)
+    if query is None:
+        return None  # not a cached view: no lookup at all
     # LocaleMiddleware has not run yet: choose the language the way it will.
-    return _page_key(request, translation.get_language_from_request(request))
+    return _page_key(request, query, translation.get_language_from_request(request))
 
 
 class PageCacheMiddleware:
@@ -244,9 +435,9 @@ class PageCacheMiddleware:
     Placed right after WhiteNoise: a hit costs one cache read (the content version
     and the page, or just the version when this process holds the page) and skips
     sessions, locale, CSRF, auth, messages, CSP and axes, which is most of a cached
-    page's time. Only views decorated with ``cache_public_page`` are stored, with
-    the final headers (CSP, Vary, Content-Language, X-Frame-Options). The same
-    rules as the decorator decide what may be stored.
+    page's time. Only views decorated with ``cache_public_page`` are looked up and
+    stored, with the final headers (CSP, Vary, Content-Language, X-Frame-Options).
+    The same rules as the decorator decide what may be stored.
     """
 
     def __init__(self, get_response):
@@ -255,7 +446,7 @@ class PageCacheMiddleware:
     def __call__(self, request):
         return _serve(
             request,
-            _middleware_key,
+            lambda: _middleware_key(request),
             lambda: self.get_response(request),
             only_marked=True,
         )

@@ -200,7 +200,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Opt in to Django 6.0's behaviour now: a URL typed without a scheme means https.
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://readinglist")}
+# The default cache must be shared by every process of the site: the page cache's
+# content version lives there (papers/cache.py), so a save in the admin, a command or
+# the worker shows on the next request everywhere. Without CACHE_URL, a file-based
+# cache under var/ does that with no server; MAX_ENTRIES bounds it (a third of the
+# entries are culled when it is full). Production sets CACHE_URL to Redis.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL",
+        default=f"filecache://{VAR_DIR / 'cache'}?max_entries=2000&cull_frequency=3",
+    )
+}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, reusing one redis-py client per process (papers/cache.py).
     CACHES["default"]["BACKEND"] = "papers.cache.RedisCache"

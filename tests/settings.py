@@ -22,3 +22,12 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # The test client speaks plain http; tests/test_deploy.py turns the redirect back on.
 SECURE_SSL_REDIRECT = False
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):  # noqa: F405
+    # The shared default cache, in a folder of this test process: a test run never
+    # clears the cache of `make run` or of another run.
+    import atexit
+    import shutil
+    import tempfile
+
+    CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="rl-test-cache-")  # noqa: F405
+    atexit.register(shutil.rmtree, CACHES["default"]["LOCATION"], True)  # noqa: F405

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from papers import selectors
-from papers.cache import cache_public_page
+from papers.cache import cache_public_page, choice, free_text
 
 SEARCH_MAX_QUERY = 200
 
@@ -33,6 +33,24 @@ SORT_LABELS = {
 }
 RECORDED_LABELS = {"": _("全部"), "yes": _("已录制"), "no": _("未录制")}
 RECORDED_VALUES = {"": None, "yes": True, "no": False}
+
+
+def clean_query(raw: str) -> str:
+    # PostgreSQL refuses NUL in a string parameter: drop it rather than fail.
+    return raw.replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
+
+
+# The query parameters each cached view reads, as it reads them: the page cache keys
+# on these and nothing else of the URL (papers/cache.py).
+LIST_QUERY = {
+    "sort": choice(*selectors.PAPER_SORTS),
+    "recorded": choice(*RECORDED_VALUES),
+}
+SEARCH_QUERY = {
+    "sort": choice(*selectors.SEARCH_SORTS),
+    "recorded": choice(*RECORDED_VALUES),
+    "q": free_text(clean_query),
+}
 
 
 @dataclass(frozen=True)
@@ -103,7 +121,7 @@ def _render(request, template_name: str, context: dict, *, fragment: str):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query=LIST_QUERY)
 @vary_on_headers("HX-Request")
 def home(request):
     options = ListOptions.from_request(request, sorts=selectors.PAPER_SORTS)
@@ -119,7 +137,7 @@ def home(request):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query=LIST_QUERY)
 @vary_on_headers("HX-Request")
 def category(request, slug):
     options = ListOptions.from_request(request, sorts=selectors.PAPER_SORTS)
@@ -153,11 +171,10 @@ def videos(request):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query=SEARCH_QUERY)
 @vary_on_headers("HX-Request")
 def search(request):
-    # PostgreSQL refuses NUL in a string parameter: drop it rather than fail.
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
+    query = clean_query(request.GET.get("q", ""))
     options = ListOptions.from_request(
         request, sorts=selectors.SEARCH_SORTS, query=query
     )
