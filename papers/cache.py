@@ -488,7 +488,7 @@ def check_shared_cache(app_configs=None, **kwargs):
             checks.Warning(
                 "The default cache is local to each process: the page cache of one "
                 "web process is not invalidated by a save in another, a Celery "
-                "worker or a management command, and rate limits are per process.",
+                "worker or a management command.",
                 hint="Set CACHE_URL to a Redis shared by every process, e.g. "
                 "redis://127.0.0.1:6379/1 (docs/deploy.md).",
                 id="papers.W001",
