@@ -15,9 +15,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,7 +29,6 @@ __all__ = [
     "BATCH_LIMIT",
     "Answer",
     "ApiKeyRefused",
-    "BatchResult",
     "CallStats",
     "Citations",
     "MalformedResponse",
@@ -48,6 +46,13 @@ BATCH_LIMIT = 500  # "Can only process 500 paper ids at a time."
 # 请求精读 link, which only has an id until Semantic Scholar names it.
 BATCH_FIELDS = "citationCount,influentialCitationCount,externalIds,title,year"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Seconds to wait for a connection and for an answer, per try.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+# Retries of 429, 5xx, timeouts and connection errors per call, with exponential
+# backoff (factor x 2**n seconds, capped at 60) and jitter, as S2 requires.
+MAX_RETRIES = 6
+BACKOFF_FACTOR = 2.0
 # The 400 that means "none of these ids exist", not "your request is wrong".
 NO_VALID_IDS = "No valid paper ids given"
 
@@ -77,21 +82,8 @@ class Answer:
     problem: str = ""  # set when the entry was malformed; the count must be kept
 
     @property
-    def found(self) -> bool:
-        return self.citations is not None
-
-    @property
     def not_found(self) -> bool:
         return self.citations is None and not self.problem
-
-
-@dataclass(frozen=True, slots=True)
-class BatchResult:
-    """One batch call of :meth:`SemanticScholarClient.fetch`: answers or an error."""
-
-    ids: tuple[str, ...]
-    answers: tuple[Answer, ...] = ()
-    error: SemanticScholarError | None = None
 
 
 @dataclass(slots=True)
@@ -241,10 +233,10 @@ class SemanticScholarClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         api_key: str = "",
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
-        max_retries: int = 6,
-        backoff_factor: float = 2.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        max_retries: int = MAX_RETRIES,
+        backoff_factor: float = BACKOFF_FACTOR,
         backoff_jitter: float = 1.0,
         backoff_max: float = 60.0,
         retry_after_max: int = 120,
@@ -331,20 +323,6 @@ class SemanticScholarClient:
             raise Unavailable(f"{kind} after {tries} tries: {_reason(exc)}") from exc
         tries = self.stats.retries - retries_before + 1
         return self._answers(ids, response, tries=tries)
-
-    def fetch(self, ids: Iterable[str]) -> Iterator[BatchResult]:
-        """Any number of ids, in calls of at most 500; a failed call is reported in
-        its :class:`BatchResult` and the next one is still made, except after a 403.
-        """
-        iterator = iter(ids)
-        while chunk := tuple(islice(iterator, BATCH_LIMIT)):
-            try:
-                yield BatchResult(ids=chunk, answers=tuple(self.fetch_batch(chunk)))
-            except ApiKeyRefused as exc:
-                yield BatchResult(ids=chunk, error=exc)
-                return
-            except SemanticScholarError as exc:
-                yield BatchResult(ids=chunk, error=exc)
 
     # --- parsing ---
 

@@ -264,17 +264,7 @@ SEMANTIC_SCHOLAR_API_KEY = env.str("SEMANTIC_SCHOLAR_API_KEY", default="")
 # The rate the API grants a key is 1 request/second across all endpoints; the
 # refresh paces itself to this. 0 turns pacing off (tests, a local fake server).
 SEMANTIC_SCHOLAR_MAX_RPS = env.float("SEMANTIC_SCHOLAR_MAX_RPS", default=1.0)
-# Seconds to wait for a connection and for an answer, per try.
-SEMANTIC_SCHOLAR_CONNECT_TIMEOUT = env.float(
-    "SEMANTIC_SCHOLAR_CONNECT_TIMEOUT", default=5.0
-)
-SEMANTIC_SCHOLAR_TIMEOUT = env.float("SEMANTIC_SCHOLAR_TIMEOUT", default=30.0)
-# Retries of 429, 5xx, timeouts and connection errors per call, with exponential
-# backoff (factor x 2**n seconds, capped at 60) and jitter, as S2 requires.
-SEMANTIC_SCHOLAR_MAX_RETRIES = env.int("SEMANTIC_SCHOLAR_MAX_RETRIES", default=6)
-SEMANTIC_SCHOLAR_BACKOFF_FACTOR = env.float(
-    "SEMANTIC_SCHOLAR_BACKOFF_FACTOR", default=2.0
-)
+# Timeouts and retries are constants beside the client (papers/semantic_scholar.py).
 
 # Email: printed to the console unless EMAIL_URL names an SMTP server, e.g.
 # smtp+tls://user:password@smtp.example.org:587

@@ -547,30 +547,30 @@ def test_client_is_built_from_settings(settings):
     settings.SEMANTIC_SCHOLAR_API_URL = "http://127.0.0.1:1/graph/v1/"
     settings.SEMANTIC_SCHOLAR_API_KEY = "k3y"
     settings.SEMANTIC_SCHOLAR_MAX_RPS = 2
-    settings.SEMANTIC_SCHOLAR_TIMEOUT = 12
-    settings.SEMANTIC_SCHOLAR_MAX_RETRIES = 4
 
     client = semantic_scholar_client()
 
     assert client.base_url == "http://127.0.0.1:1/graph/v1"
     assert client.session.headers["x-api-key"] == "k3y"
     assert client.rate_limiter.interval == 0.5
-    assert client.timeout == (settings.SEMANTIC_SCHOLAR_CONNECT_TIMEOUT, 12)
-    assert client.session.get_adapter(BASE).max_retries.total == 4
 
 
 # The command ------------------------------------------------------------------------
 
 
 @pytest.fixture
-def fast_settings(settings):
-    settings.SEMANTIC_SCHOLAR_API_URL = BASE
-    settings.SEMANTIC_SCHOLAR_MAX_RPS = 0
-    settings.SEMANTIC_SCHOLAR_BACKOFF_FACTOR = 0
-    settings.SEMANTIC_SCHOLAR_MAX_RETRIES = 1
+def command_client(monkeypatch):
+    """The command's client, without pacing or waits between retries."""
+    monkeypatch.setattr(
+        citations,
+        "semantic_scholar_client",
+        lambda: SemanticScholarClient(
+            base_url=BASE, max_rps=0, max_retries=1, backoff_factor=0
+        ),
+    )
 
 
-def test_command_refreshes_and_prints_the_summary(s2, fake, fast_settings, capsys):
+def test_command_refreshes_and_prints_the_summary(s2, fake, command_client, capsys):
     PaperFactory(citation_count=3)
     missing = PaperFactory(citation_count=None)
     PaperFactory(citation_count=None)
@@ -586,7 +586,7 @@ def test_command_refreshes_and_prints_the_summary(s2, fake, fast_settings, capsy
     assert "refresh citations" in out.err  # the progress bar
 
 
-def test_command_fails_loudly_when_the_run_fails(s2, fake, fast_settings, capsys):
+def test_command_fails_loudly_when_the_run_fails(s2, fake, command_client, capsys):
     PaperFactory()
     fake.script.append(Reply(403, F6_BODY))
 
@@ -595,7 +595,7 @@ def test_command_fails_loudly_when_the_run_fails(s2, fake, fast_settings, capsys
     assert "API key was refused" in capsys.readouterr().out
 
 
-def test_command_says_when_another_run_holds_the_lock(fast_settings):
+def test_command_says_when_another_run_holds_the_lock(command_client):
     with refresh_lock(), pytest.raises(CommandError, match="another citation refresh"):
         call_command("refresh_citations")
 

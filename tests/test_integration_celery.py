@@ -92,7 +92,6 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
             "SEMANTIC_SCHOLAR_API_URL": s2.base_url,
             "SEMANTIC_SCHOLAR_API_KEY": "test-key",
             "SEMANTIC_SCHOLAR_MAX_RPS": "0",
-            "SEMANTIC_SCHOLAR_BACKOFF_FACTOR": "0",
         }
         worker = subprocess.Popen(
             [

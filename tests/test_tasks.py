@@ -35,7 +35,6 @@ def _fast_client(settings, tmp_path):
     settings.VAR_DIR = tmp_path  # the SQLite lock file
     settings.SEMANTIC_SCHOLAR_API_URL = "https://api.semanticscholar.org/graph/v1"
     settings.SEMANTIC_SCHOLAR_MAX_RPS = 0
-    settings.SEMANTIC_SCHOLAR_BACKOFF_FACTOR = 0
 
 
 @pytest.fixture

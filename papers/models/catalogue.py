@@ -59,9 +59,6 @@ class PaperQuerySet(models.QuerySet):
     def recorded(self):
         return self.filter(is_recorded=True)
 
-    def not_recorded(self):
-        return self.filter(is_recorded=False)
-
 
 class Paper(models.Model):
     name = models.CharField(
@@ -100,6 +97,9 @@ class Paper(models.Model):
         blank=True,
     )
     citation_count = models.PositiveIntegerField(_("引用数"), null=True, blank=True)
+    influential_citation_count = models.PositiveIntegerField(
+        _("高影响力引用数"), null=True, blank=True
+    )
     citations_updated_at = models.DateTimeField(
         _("引用数更新于"), null=True, blank=True
     )

@@ -64,10 +64,6 @@ def semantic_scholar_client() -> SemanticScholarClient:
     return SemanticScholarClient(
         base_url=settings.SEMANTIC_SCHOLAR_API_URL,
         api_key=settings.SEMANTIC_SCHOLAR_API_KEY,
-        connect_timeout=settings.SEMANTIC_SCHOLAR_CONNECT_TIMEOUT,
-        read_timeout=settings.SEMANTIC_SCHOLAR_TIMEOUT,
-        max_retries=settings.SEMANTIC_SCHOLAR_MAX_RETRIES,
-        backoff_factor=settings.SEMANTIC_SCHOLAR_BACKOFF_FACTOR,
         max_rps=settings.SEMANTIC_SCHOLAR_MAX_RPS,
     )
 

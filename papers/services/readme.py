@@ -1,4 +1,5 @@
-"""Every write to the reading list goes through here (HackSoft-style services)."""
+"""The README import: reads the upstream list and writes its categories, papers
+and videos to match it."""
 
 from __future__ import annotations
 

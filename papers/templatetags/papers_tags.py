@@ -1,4 +1,5 @@
-"""Filters and tags for the public pages: formatting only, no queries."""
+"""Filters and tags for the public pages: formatting, plus the footer's one read of
+the last refresh (through a selector)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -100,15 +101,6 @@ def youtube_embed_url(url: str) -> str:
 def last_refresh():
     """The latest successful citation refresh, for the footer (one query)."""
     return selectors.last_refresh()
-
-
-@register.simple_tag
-def optional_url(name: str, *args) -> str:
-    """The URL of a page another part of the site may not have yet; "" if none."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 @register.simple_tag

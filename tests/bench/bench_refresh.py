@@ -36,8 +36,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL, LARGE = 10_000, 100_000
 
 
-def _setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def _database_url(db: str) -> str:
+    """A database URL as it is, or a path for a SQLite file."""
+    return db if "://" in db else f"sqlite:///{db}"
+
+
+def _setup_django(db: str) -> None:
+    os.environ["DATABASE_URL"] = _database_url(db)
     os.environ["DJANGO_SETTINGS_MODULE"] = "readinglist.settings"
     os.environ["DJANGO_DEBUG"] = "0"  # DEBUG keeps every query in memory
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
@@ -50,15 +55,17 @@ def _setup_django(db_path: Path) -> None:
     logging.disable(logging.WARNING)
 
 
-def seed(db_path: Path, papers: int) -> None:
+def seed(db: str, papers: int) -> None:
     """A database of ``papers`` papers: most with an S2 id, some found by arXiv id
-    or DOI only, a third with no count yet."""
-    _setup_django(db_path)
+    or DOI only, a third with no count yet. A server database is emptied first."""
+    _setup_django(db)
     from django.core.management import call_command
 
-    from papers.models import Paper
+    from papers.models import Paper, RefreshRun
 
     call_command("migrate", verbosity=0, interactive=False)
+    Paper.objects.all().delete()
+    RefreshRun.objects.all().delete()
     chunk = []
     for n in range(papers):
         kind = n % 20
@@ -78,15 +85,15 @@ def seed(db_path: Path, papers: int) -> None:
     Paper.objects.bulk_create(chunk)
 
 
-def run(db_path: Path, base_url: str, max_rps: float) -> dict:
+def run(db: str, base_url: str, max_rps: float, var_dir: Path) -> dict:
     """One refresh in this (fresh) process; its figures as a dict."""
-    _setup_django(db_path)
+    _setup_django(db)
     from django.conf import settings
 
     from papers.semantic_scholar import SemanticScholarClient
     from papers.services.citations import citations_refresh
 
-    settings.VAR_DIR = db_path.parent  # the run lock, away from a dev worker's
+    settings.VAR_DIR = var_dir  # the run lock, away from a dev worker's
     client = SemanticScholarClient(base_url=base_url, max_rps=max_rps)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -120,9 +127,9 @@ def _child(*args: str) -> str:
     return result.stdout
 
 
-def measure(s2, db_path: Path, max_rps: float) -> dict:
+def measure(s2, db: str, max_rps: float, var_dir: Path) -> dict:
     s2.reset()
-    figures = json.loads(_child("--run", str(db_path), s2.base_url, str(max_rps)))
+    figures = json.loads(_child("--run", db, s2.base_url, str(max_rps), str(var_dir)))
     figures["server"] = s2.server_seconds
     figures["server_calls"] = len(s2.calls)
     figures["own"] = figures["wall"] - figures["server"] - figures["paced"]
@@ -133,17 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller, no paced run")
     parser.add_argument(
+        "--database-url",
+        help="run on this (emptied!) database instead of throwaway SQLite files, "
+        "e.g. postgres://postgres@127.0.0.1:5432/rl_bench",
+    )
+    parser.add_argument(
         "--seed", nargs=2, metavar=("DB", "PAPERS"), help=argparse.SUPPRESS
     )
     parser.add_argument(
-        "--run", nargs=3, metavar=("DB", "URL", "RPS"), help=argparse.SUPPRESS
+        "--run", nargs=4, metavar=("DB", "URL", "RPS", "VAR"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.seed:
-        seed(Path(args.seed[0]), int(args.seed[1]))
+        seed(args.seed[0], int(args.seed[1]))
         return 0
     if args.run:
-        figures = run(Path(args.run[0]), args.run[1], float(args.run[2]))
+        db, url, rps, var_dir = args.run
+        figures = run(db, url, float(rps), Path(var_dir))
         print(json.dumps(figures))
         return 0
 
@@ -156,23 +169,30 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="rl-bench-refresh-") as workdir,
         FakeSemanticScholar() as s2,
     ):
-        dbs = {
-            size: Path(workdir) / f"refresh-{size}.sqlite3" for size in (small, large)
-        }
-        for size, path in dbs.items():
-            _child("--seed", str(path), str(size))
-        rows.append(("pacing off", small, None, measure(s2, dbs[small], 0)))
+        var_dir = Path(workdir)
+
+        def database(size: int) -> str:
+            """A database of ``size`` papers (a server database is reseeded)."""
+            db = args.database_url or str(var_dir / f"refresh-{size}.sqlite3")
+            _child("--seed", db, str(size))
+            return db
+
+        db = database(small)
+        rows.append(("pacing off", small, None, measure(s2, db, 0, var_dir)))
         if not args.quick:
             s2.bump = 1  # every count changes again: the same work as the first run
-            rows.append(("1 request/s", small, 1.0, measure(s2, dbs[small], 1)))
-        rows.append(("pacing off", large, None, measure(s2, dbs[large], 0)))
+            rows.append(("1 request/s", small, 1.0, measure(s2, db, 1, var_dir)))
+        db = database(large)
+        rows.append(("pacing off", large, None, measure(s2, db, 0, var_dir)))
 
     print("## Citation refresh (tests/bench/bench_refresh.py)")
     print()
     print(
         "`citations_refresh` against the fake Semantic Scholar of tests/fake_s2.py on "
-        "127.0.0.1 (threaded `http.server`), SQLite, DEBUG off, each run in a fresh "
-        "process; every run writes new counts and snapshots for all papers. "
+        "127.0.0.1 (threaded `http.server`), "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}, DEBUG off, "
+        "each run in a fresh process; every run writes new counts and snapshots for "
+        "all papers. "
         "*Job's own* is the run's wall time minus the fake server's handling time and "
         "the pacing sleeps. Peak RSS is `ru_maxrss` of the run's process; *growth* is "
         "the peak minus the RSS after Django started. "
