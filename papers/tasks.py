@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers that take ids and call one service."""
+"""Celery tasks: thin wrappers that take ids and call one service.
+
+Tasks are the outer adapter: services import this module to queue a task, and a
+task imports its service inside its body.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,6 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from papers.models import RefreshRun
-from papers.services.citations import (
-    RefreshAlreadyRunning,
-    citations_refresh,
-    refresh_summary,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +39,12 @@ def refresh_citations(
     trigger: str = RefreshRun.Trigger.SCHEDULE,
 ) -> dict:
     """Refresh citation counts (all papers, or ``paper_ids``) from Semantic Scholar."""
+    from papers.services.citations import (
+        RefreshAlreadyRunning,
+        citations_refresh,
+        refresh_summary,
+    )
+
     try:
         run = citations_refresh(paper_ids=paper_ids, trigger=trigger)
     except RefreshAlreadyRunning as exc:

@@ -236,7 +236,7 @@ def test_curator_logs_in_and_accepts_a_request(transactional_db, browsing, page)
     page.get_by_role("checkbox", name=re.compile("Scaling Laws")).check()
     page.get_by_label("动作").select_option("accept")
     # The paper's metadata lookup is a Celery task: not this test's business.
-    with mock.patch("papers.services.reading_requests._enqueue_metadata_lookup"):
+    with mock.patch("papers.tasks.refresh_citations.apply_async"):
         page.get_by_role("button", name="执行").click()
         expect(page.get_by_text(re.compile("^已接受 1 个请求"))).to_be_visible()
 

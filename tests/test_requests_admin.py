@@ -32,10 +32,8 @@ def _clear_cache():
 @pytest.fixture
 def lookup():
     """The background Semantic Scholar lookup, never really queued in these tests."""
-    with mock.patch(
-        "papers.services.reading_requests._enqueue_metadata_lookup"
-    ) as patched:
-        yield patched
+    with mock.patch("papers.tasks.refresh_citations.apply_async") as send:
+        yield send
 
 
 def run_action(client, action, items, **extra):
@@ -147,7 +145,7 @@ def test_accept_creates_the_paper_from_the_request(
     assert paper.arxiv_id == "1706.03762"
     assert paper.url == "https://arxiv.org/abs/1706.03762v5"
     assert paper.slug == "attention-is-all-you-need"
-    lookup.assert_called_once_with(paper.pk)
+    lookup.assert_called_once_with(kwargs={"paper_ids": [paper.pk], "trigger": "admin"})
 
 
 def test_accept_enqueues_only_after_commit(lookup, admin_user):
@@ -164,12 +162,12 @@ def test_accept_queues_the_refresh_task_for_the_paper(
         key="doi:10.1145/3292500.3330701", url="https://doi.org/10.1145/3292500.3330701"
     )
     with (
-        mock.patch("papers.tasks.refresh_citations.delay") as delay,
+        mock.patch("papers.tasks.refresh_citations.apply_async") as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
         paper = reading_request_accept(request_obj=item, by=admin_user)
     assert paper.doi == "10.1145/3292500.3330701"
-    delay.assert_called_once_with(paper_ids=[paper.pk], trigger="admin")
+    send.assert_called_once_with(kwargs={"paper_ids": [paper.pk], "trigger": "admin"})
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,14 +16,17 @@ from django.db import connection
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
+from kombu.exceptions import OperationalError
 
 from papers import tasks
 from papers.locks import ADVISORY_LOCK_KEY, _file_lock, lock_file_path, refresh_lock
 from papers.models import RefreshRun
 from papers.semantic_scholar import SemanticScholarClient
+from papers.services.citations import citations_refresh_enqueue
 from papers.tasks import refresh_citations
 from readinglist import celery_app
 from tests.factories import PaperFactory
+from tests.factories_requests import ReadingRequestFactory
 from tests.fake_s2 import FakeSemanticScholar
 
 pytestmark = pytest.mark.django_db
@@ -50,9 +54,32 @@ def queued(monkeypatch):
     """What was sent to the broker, instead of sending it."""
     sent = []
     monkeypatch.setattr(
-        refresh_citations, "delay", lambda *args, **kwargs: sent.append(kwargs)
+        refresh_citations, "apply_async", lambda *, kwargs: sent.append(kwargs)
     )
     return sent
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Sending a task fails as it does when Redis refuses the connection."""
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Refused.")
+
+    monkeypatch.setattr(refresh_citations, "apply_async", refuse)
+
+
+@pytest.fixture
+def broker_closed(monkeypatch):
+    """The Celery app pointed at a Redis port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setitem(celery_app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+    # Forget the connections made for the default broker.
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
 
 
 # The task ---------------------------------------------------------------------------
@@ -348,3 +375,59 @@ def test_targeted_refresh_retries_later_when_the_nightly_run_holds_the_lock(
         refresh_citations.apply(kwargs={"paper_ids": [paper.pk]}, throw=True).get()
     assert retried == [tasks.TARGETED_RETRY_DELAY]
     assert fake.calls == []
+
+
+# A broker that is down ---------------------------------------------------------------
+# transaction=True: outside a test transaction the task is sent when the admin saves,
+# as in production, so the curator's message comes back with the same response.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_now_with_the_broker_down_warns_instead_of_failing(
+    admin_client, broker_down, caplog
+):
+    paper = PaperFactory(citation_count=7)
+
+    response = admin_client.post(
+        reverse("admin:papers_paper_changelist"),
+        {"action": "refresh_citations_now", "_selected_action": [paper.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "任务队列暂时连不上" in response.text
+    assert "已加入队列" not in response.text
+    paper.refresh_from_db()
+    assert paper.citation_count == 7
+    assert "citation refresh not queued, the broker is down" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_a_request_with_the_broker_down_keeps_the_paper(
+    admin_client, broker_down
+):
+    item = ReadingRequestFactory(
+        url="https://arxiv.org/abs/1706.03762", key="arxiv:1706.03762", title="T"
+    )
+
+    response = admin_client.post(
+        reverse("admin:papers_readingrequest_changelist"),
+        {"action": "accept", "_selected_action": [item.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "已接受 1 个请求" in response.text
+    assert "任务队列暂时连不上" in response.text
+    item.refresh_from_db()
+    assert item.status == "accepted"
+    assert item.paper.arxiv_id == "1706.03762"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_broker_that_refuses_connections_is_caught(broker_closed):
+    errors = []
+
+    citations_refresh_enqueue(paper_ids=[1], on_failure=errors.append)
+
+    assert len(errors) == 1 and isinstance(errors[0], OperationalError)

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from papers.admin.refresh import refresh_not_queued_warning
 from papers.forms import clean_paragraphs
 from papers.models import ReadingRequest, VideoNote
 from papers.models.reading_requests import validate_no_html
@@ -191,7 +192,12 @@ class ReadingRequestAdmin(admin.ModelAdmin):
         description=_("接受所选请求（创建或关联论文）"), permissions=["change"]
     )
     def accept(self, request, queryset):
-        done, failures = self._apply(queryset, reading_request_accept, by=request.user)
+        done, failures = self._apply(
+            queryset,
+            reading_request_accept,
+            by=request.user,
+            on_enqueue_failure=refresh_not_queued_warning(self, request),
+        )
         self._report(
             request,
             done,

@@ -1,6 +1,8 @@
 """Citation refresh in the admin: the run history (read-only) and the paper list's
 "refresh now" action and button, which queue the Celery task."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
@@ -11,6 +13,27 @@ from django.utils.translation import ngettext
 
 from papers.models import RefreshRun
 from papers.services.citations import citations_refresh_enqueue
+
+
+def refresh_not_queued_warning(modeladmin, request) -> Callable[[Exception], None]:
+    """An ``on_failure`` for :func:`citations_refresh_enqueue` that tells the curator,
+    once per request, that the refresh could not be queued (what was saved stays)."""
+    warned = False
+
+    def warn(exc: Exception) -> None:
+        nonlocal warned
+        if not warned:
+            warned = True
+            modeladmin.message_user(
+                request,
+                _(
+                    "任务队列暂时连不上，引用数刷新没有加入队列；已保存的内容不受影响。"
+                    "每晚的定时刷新会补上，也可以稍后再点“立即刷新”。"
+                ),
+                messages.WARNING,
+            )
+
+    return warn
 
 
 class CitationRefreshAdminMixin:
@@ -24,16 +47,15 @@ class CitationRefreshAdminMixin:
     @admin.action(description=_("立即刷新引用数"), permissions=["change"])
     def refresh_citations_now(self, request, queryset):
         paper_ids = list(queryset.values_list("pk", flat=True))
-        citations_refresh_enqueue(paper_ids=paper_ids, trigger=RefreshRun.Trigger.ADMIN)
-        self.message_user(
+        self._queue_refresh(
             request,
+            paper_ids,
             ngettext(
                 "%(count)d 篇论文的引用数刷新已加入队列，完成后会自动更新。",
                 "%(count)d 篇论文的引用数刷新已加入队列，完成后会自动更新。",
                 len(paper_ids),
             )
             % {"count": len(paper_ids)},
-            messages.SUCCESS,
         )
 
     def refresh_all_citations_view(self, request):
@@ -41,13 +63,24 @@ class CitationRefreshAdminMixin:
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             raise PermissionDenied
-        citations_refresh_enqueue(trigger=RefreshRun.Trigger.ADMIN)
-        self.message_user(
-            request,
-            _("全部论文的引用数刷新已加入队列，完成后会自动更新。"),
-            messages.SUCCESS,
+        self._queue_refresh(
+            request, None, _("全部论文的引用数刷新已加入队列，完成后会自动更新。")
         )
         return redirect("admin:papers_paper_changelist")
+
+    def _queue_refresh(self, request, paper_ids, queued_message) -> None:
+        warn = refresh_not_queued_warning(self, request)
+        failures = []
+
+        def failed(exc: Exception) -> None:
+            failures.append(exc)
+            warn(exc)
+
+        citations_refresh_enqueue(paper_ids=paper_ids, on_failure=failed)
+        # Outside a transaction the task is sent at once, so a broker that is down
+        # is known here: say one thing, not "queued" and "not queued".
+        if not failures:
+            self.message_user(request, queued_message, messages.SUCCESS)
 
     def get_urls(self):
         return [

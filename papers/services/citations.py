@@ -19,7 +19,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
+from papers import tasks
 from papers.cache import bump_content_version
 from papers.locks import refresh_lock
 from papers.models import CitationSnapshot, Paper, RefreshRun
@@ -113,14 +115,29 @@ def citations_refresh_enqueue(
     *,
     paper_ids: Sequence[int] | None = None,
     trigger: str = RefreshRun.Trigger.ADMIN,
+    on_failure: Callable[[Exception], None] | None = None,
 ) -> None:
-    """Queue a refresh once the current transaction commits."""
-    from papers.tasks import refresh_citations  # tasks import this module
+    """The one way to queue a refresh (all papers, or ``paper_ids``): the task is
+    sent once the current transaction commits, so the worker finds what was saved.
 
-    refresh_citations.delay_on_commit(
-        paper_ids=list(paper_ids) if paper_ids is not None else None,
-        trigger=str(trigger),
-    )
+    A broker that is down never undoes the save or turns it into an error page: the
+    failure is logged and handed to ``on_failure`` (the admin tells the curator);
+    the nightly run catches up.
+    """
+    kwargs = {
+        "paper_ids": list(paper_ids) if paper_ids is not None else None,
+        "trigger": str(trigger),
+    }
+
+    def send() -> None:
+        try:
+            tasks.refresh_citations.apply_async(kwargs=kwargs)
+        except (KombuError, OSError) as exc:
+            logger.warning("citation refresh not queued, the broker is down: %s", exc)
+            if on_failure is not None:
+                on_failure(exc)
+
+    transaction.on_commit(send, robust=True)
 
 
 def refresh_summary(run: RefreshRun) -> str:

@@ -27,7 +27,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from papers import identifiers
-from papers.models import Paper, ReadingRequest, RefreshRun, RequestVote, VideoNote
+from papers.models import Paper, ReadingRequest, RequestVote, VideoNote
+from papers.services.citations import citations_refresh_enqueue
 from papers.services.readme import paper_slug_base, unique_slug
 
 logger = logging.getLogger(__name__)
@@ -266,23 +267,17 @@ def _paper_ids_from_key(key: str) -> dict[str, str]:
     return {field: value} if field else {}
 
 
-def _enqueue_metadata_lookup(paper_id: int) -> None:
-    """Ask the background refresh to resolve the paper on Semantic Scholar.
-
-    The refresh looks the paper up by its ARXIV:/DOI: id (or S2 id), stores the S2 id
-    and the citation count, and fills in the title and year, so an accepted request
-    shows real metadata without the admin ever waiting on Semantic Scholar. Called
-    after commit: the worker must find the paper it is asked about.
-    """
-    from papers.tasks import refresh_citations  # tasks import the services
-
-    refresh_citations.delay(paper_ids=[paper_id], trigger=RefreshRun.Trigger.ADMIN)
-
-
 @transaction.atomic
-def reading_request_accept(*, request_obj: ReadingRequest, by) -> Paper:
+def reading_request_accept(
+    *, request_obj: ReadingRequest, by, on_enqueue_failure=None
+) -> Paper:
     """Accept a request: link the paper already on the list (or chosen by the
-    curator), or create it from the request, and look it up in the background."""
+    curator), or create it from the request, and look it up in the background.
+
+    The lookup is the citation refresh of that one paper: it finds the paper by its
+    arXiv id or DOI (or S2 id), stores the S2 id and the count, and fills in the
+    title and year. ``on_enqueue_failure`` hears of a broker that is down.
+    """
     if request_obj.status == Status.DONE:
         raise ValidationError(_("已完成的请求不能再改为已接受。"), code="done")
     paper = request_obj.paper or listed_paper_for_key(request_obj.key)
@@ -313,7 +308,7 @@ def reading_request_accept(*, request_obj: ReadingRequest, by) -> Paper:
     request_obj.full_clean()
     request_obj.save()
     if created or not paper.s2_paper_id:
-        transaction.on_commit(lambda: _enqueue_metadata_lookup(paper.pk), robust=True)
+        citations_refresh_enqueue(paper_ids=[paper.pk], on_failure=on_enqueue_failure)
     return paper
 
 
