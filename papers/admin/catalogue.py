@@ -4,19 +4,21 @@ from django.db.models import Prefetch
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from papers import identifiers
 from papers.admin.refresh import CitationRefreshAdminMixin
 from papers.models import (
-    ARXIV_ID_VALIDATOR,
-    DOI_VALIDATOR,
-    S2_ID_VALIDATOR,
     Category,
     CitationSnapshot,
     Paper,
     Placement,
     VideoNote,
 )
-from papers.services import paper_slug_base, unique_slug
+from papers.services.catalogue import (
+    ID_FIELDS,
+    paper_create,
+    paper_id_parse,
+    paper_identifiers,
+    paper_slug,
+)
 
 admin.site.site_header = _("论文精读 · 管理")
 admin.site.site_title = _("论文精读管理")
@@ -51,52 +53,30 @@ class PaperAdminForm(forms.ModelForm):
             "例如 1706.03762，或直接粘贴 arxiv.org 链接；论文链接是 arXiv 时自动填写。"
         )
 
+    def _clean_id(self, field: str) -> str:
+        return paper_id_parse(field, self.cleaned_data[field])
+
     def clean_s2_paper_id(self):
-        value = self.cleaned_data["s2_paper_id"].strip()
-        if not value:
-            return ""
-        parsed = identifiers.s2_id_from_url(value) or (
-            value.lower() if identifiers.is_s2_paper_id(value) else ""
-        )
-        if not parsed:
-            raise forms.ValidationError(S2_ID_VALIDATOR.message, code="invalid")
-        return parsed
+        return self._clean_id("s2_paper_id")
 
     def clean_arxiv_id(self):
-        value = self.cleaned_data["arxiv_id"].strip()
-        if not value:
-            return ""
-        parsed = identifiers.normalise_arxiv_id(value)
-        if not parsed:
-            raise forms.ValidationError(ARXIV_ID_VALIDATOR.message, code="invalid")
-        return parsed
+        return self._clean_id("arxiv_id")
 
     def clean_doi(self):
-        value = self.cleaned_data["doi"].strip()
-        if not value:
-            return ""
-        parsed = identifiers.doi_from_text(value)
-        if not parsed:
-            raise forms.ValidationError(DOI_VALIDATOR.message, code="invalid")
-        return parsed
+        return self._clean_id("doi")
 
     def clean(self):
         cleaned = super().clean()
-        url = cleaned.get("url") or ""
-        if url and not cleaned.get("arxiv_id") and "arxiv_id" not in self.errors:
-            cleaned["arxiv_id"] = identifiers.arxiv_id_from_url(url)
-        if url and not cleaned.get("s2_paper_id") and "s2_paper_id" not in self.errors:
-            cleaned["s2_paper_id"] = identifiers.s2_id_from_url(url)
-        if url and not cleaned.get("doi") and "doi" not in self.errors:
-            cleaned["doi"] = identifiers.doi_from_text(url)
+        if url := cleaned.get("url"):
+            from_url = paper_identifiers(url=url)
+            for name in ID_FIELDS:
+                if not cleaned.get(name) and name not in self.errors:
+                    cleaned[name] = from_url[name]
         if not cleaned.get("slug") and cleaned.get("name"):
-            cleaned["slug"] = unique_slug(
-                Paper,
-                paper_slug_base(
-                    name=cleaned["name"],
-                    arxiv_id=cleaned.get("arxiv_id", ""),
-                    s2_paper_id=cleaned.get("s2_paper_id", ""),
-                ),
+            cleaned["slug"] = paper_slug(
+                name=cleaned["name"],
+                arxiv_id=cleaned.get("arxiv_id", ""),
+                s2_paper_id=cleaned.get("s2_paper_id", ""),
                 exclude_pk=self.instance.pk,
             )
         return cleaned
@@ -164,6 +144,22 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        paper = paper_create(
+            **{
+                name: form.cleaned_data[name]
+                for name in PaperAdminForm.Meta.fields
+                if name in form.cleaned_data
+            }
+        )
+        # The inlines are bound to the form's instance: make it the saved paper.
+        obj.pk = paper.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
 
     def get_queryset(self, request):
         return (

@@ -1,9 +1,10 @@
 """Every write goes through a service: one module per area.
 
-``readme`` imports the README format; ``citations`` refreshes citation counts;
-``reading_requests`` handles 请求精读.
+``catalogue`` creates papers; ``readme`` imports the README format;
+``citations`` refreshes citation counts; ``reading_requests`` handles 请求精读.
 """
 
+from papers.services.catalogue import paper_create
 from papers.services.readme import (
     ImportReport,
     ReadmeSourceError,
@@ -16,6 +17,7 @@ from papers.services.readme import (
 __all__ = [
     "ImportReport",
     "ReadmeSourceError",
+    "paper_create",
     "paper_slug_base",
     "readme_import",
     "readme_read_source",

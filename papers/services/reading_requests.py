@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 
 from papers import identifiers
 from papers.models import Paper, ReadingRequest, RequestVote, VideoNote
+from papers.services.catalogue import paper_create
 from papers.services.citations import citations_refresh_enqueue
-from papers.services.readme import paper_slug_base, unique_slug
 
 logger = logging.getLogger(__name__)
 
@@ -283,23 +283,11 @@ def reading_request_accept(
     paper = request_obj.paper or listed_paper_for_key(request_obj.key)
     created = paper is None
     if created:
-        ids = _paper_ids_from_key(request_obj.key)
-        name = request_obj.title
-        paper = Paper(
-            name=name,
+        paper = paper_create(
+            name=request_obj.title,
             url=request_obj.url,
-            slug=unique_slug(
-                Paper,
-                paper_slug_base(
-                    name=name,
-                    arxiv_id=ids.get("arxiv_id", ""),
-                    s2_paper_id=ids.get("s2_paper_id", ""),
-                ),
-            ),
-            **ids,
+            **_paper_ids_from_key(request_obj.key),
         )
-        paper.full_clean()
-        paper.save()
     request_obj.paper = paper
     if request_obj.status != Status.ACCEPTED:
         request_obj.status = Status.ACCEPTED

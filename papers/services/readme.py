@@ -1,5 +1,5 @@
 """The README import: reads the upstream list and writes its categories, papers
-and videos to match it."""
+and videos to match it (new papers through :func:`paper_create`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from papers import identifiers, readme
 from papers.cache import bump_content_version
 from papers.models import Category, Paper, Placement, VideoNote
 from papers.readme import PaperRow, ReadmeDocument, VideoRow
+from papers.services.catalogue import paper_create
 
 logger = logging.getLogger(__name__)
 
@@ -297,16 +298,7 @@ def _import_papers(document: ReadmeDocument, index: _PaperIndex, report: ImportR
 
 def _save_paper(paper, row: PaperRow, index: _PaperIndex, report: ImportReport):
     creating = paper is None
-    if creating:
-        paper = Paper(
-            slug=unique_slug(
-                Paper,
-                paper_slug_base(
-                    name=row.name, arxiv_id=row.arxiv_id, s2_paper_id=row.s2_paper_id
-                ),
-            )
-        )
-    changes = _row_changes(paper, row)
+    changes = _row_changes(paper or Paper(), row)
     # An id that already belongs to another paper would break uniqueness: keep ours.
     for name, lookup in (("s2_paper_id", index.by_s2), ("arxiv_id", index.by_arxiv)):
         other = lookup.get(changes.get(name, ""))
@@ -315,7 +307,16 @@ def _save_paper(paper, row: PaperRow, index: _PaperIndex, report: ImportReport):
                 f"paper {row.name!r}: {name} {changes.pop(name)} belongs to "
                 f"{other.name!r}, left unchanged"
             )
-    if not creating and not changes:
+    if creating:
+        try:
+            paper = paper_create(**{**changes, "name": row.name})
+        except ValidationError as exc:
+            report.warnings.append(f"paper {row.name!r} skipped: {_messages(exc)}")
+            return None
+        index.add(paper)
+        report.papers.created += 1
+        return paper
+    if not changes:
         report.papers.unchanged += 1
         return paper
     snapshot = {name: getattr(paper, name) for name in changes}
@@ -327,13 +328,10 @@ def _save_paper(paper, row: PaperRow, index: _PaperIndex, report: ImportReport):
         for name, value in snapshot.items():
             setattr(paper, name, value)
         report.warnings.append(f"paper {row.name!r} skipped: {_messages(exc)}")
-        return None if creating else paper
+        return paper
     paper.save()
     index.add(paper)
-    if creating:
-        report.papers.created += 1
-    else:
-        report.papers.updated += 1
+    report.papers.updated += 1
     return paper
 
 
