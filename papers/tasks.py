@@ -7,6 +7,7 @@ task imports its service inside its body.
 from __future__ import annotations
 
 import logging
+import smtplib
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -67,3 +68,71 @@ def refresh_citations(
         return {"status": "stopped", "reason": "soft time limit"}
     # The service has logged the run's summary line.
     return {"status": run.status, "run": run.pk, "summary": refresh_summary(run)}
+
+
+# --- 请求精读 mail ----------------------------------------------------------------
+# A mail server that is down or silent is retried with a doubling delay: 1, 2, 4, 8
+# and 16 minutes (about half an hour in all), then the failure is logged as an
+# error. Each attempt is bounded by EMAIL_TIMEOUT (settings), the task by its limits.
+MAIL_MAX_RETRIES = 5
+MAIL_RETRY_DELAY = 60
+MAIL_SOFT_TIME_LIMIT = 2 * 60
+MAIL_TIME_LIMIT = 3 * 60
+# socket.timeout and refused connections are OSErrors.
+MAIL_ERRORS = (OSError, smtplib.SMTPException)
+
+
+def _send_mail(task, send, reading_request_id: int, what: str) -> None:
+    try:
+        send(reading_request_id=reading_request_id)
+    except MAIL_ERRORS as exc:
+        attempt = task.request.retries + 1
+        if task.request.retries >= MAIL_MAX_RETRIES:
+            logger.error(
+                "%s for reading request %s not sent after %s attempts: %r",
+                what,
+                reading_request_id,
+                attempt,
+                exc,
+            )
+            raise
+        countdown = MAIL_RETRY_DELAY * 2**task.request.retries
+        logger.warning(
+            "%s for reading request %s failed (attempt %s): %r; retrying in %s s",
+            what,
+            reading_request_id,
+            attempt,
+            exc,
+            countdown,
+        )
+        raise task.retry(
+            exc=exc, countdown=countdown, max_retries=MAIL_MAX_RETRIES
+        ) from exc
+
+
+@shared_task(
+    bind=True,
+    name="papers.reading_request_notify_managers",
+    soft_time_limit=MAIL_SOFT_TIME_LIMIT,
+    time_limit=MAIL_TIME_LIMIT,
+)
+def reading_request_notify_managers(self, reading_request_id: int) -> None:
+    """Mail the managers about a new 请求精读."""
+    from papers.services.reading_requests import reading_request_notify_managers
+
+    _send_mail(
+        self, reading_request_notify_managers, reading_request_id, "new-request mail"
+    )
+
+
+@shared_task(
+    bind=True,
+    name="papers.reading_request_notify_requester",
+    soft_time_limit=MAIL_SOFT_TIME_LIMIT,
+    time_limit=MAIL_TIME_LIMIT,
+)
+def reading_request_notify_requester(self, reading_request_id: int) -> None:
+    """Mail the requester that their paper has been read."""
+    from papers.services.reading_requests import reading_request_notify_requester
+
+    _send_mail(self, reading_request_notify_requester, reading_request_id, "done mail")

@@ -275,6 +275,9 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[论文精读] "
+# Seconds an SMTP connect or reply may take before the mail task gives up and
+# retries (papers/tasks.py). Mail never goes out on the request thread.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=5)
 # The site's public address, for links in mail (sent outside any request).
 SITE_URL = env.str("DJANGO_SITE_URL", default="http://localhost:8000")
 # "Name <a@example.org>, b@example.org": the people told about new 请求精读.

@@ -19,6 +19,7 @@ from papers.services.reading_requests import (
     request_key,
     voter_identity,
 )
+from readinglist.celery import app as celery_app
 from tests.browser import browser_fixture, browsing_fixture, page_fixture  # noqa: F401
 from tests.factories import PaperFactory
 from tests.factories_requests import ReadingRequestFactory, RequestVoteFactory
@@ -35,6 +36,12 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_at_once(monkeypatch):
+    """Mail is a Celery task queued after commit; run it in this process."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from papers.services.reading_requests import (
     reading_request_decline,
     reading_request_done,
 )
+from readinglist.celery import app as celery_app
 from tests.factories import PaperFactory, VideoNoteFactory
 from tests.factories_requests import ReadingRequestFactory, RequestVoteFactory
 
@@ -27,6 +28,12 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def mail_tasks_run_at_once(monkeypatch):
+    """Mail is a Celery task queued after commit; run it in this process."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 @pytest.fixture
@@ -320,7 +327,11 @@ def test_video_autocomplete_answers_for_the_done_form(admin_client):
 
 
 def test_mark_done_emails_the_requester_once(
-    admin_client, mailoutbox, django_capture_on_commit_callbacks, settings
+    admin_client,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    mail_tasks_run_at_once,
+    settings,
 ):
     settings.SITE_URL = "https://papers.example.org"
     paper = PaperFactory()
@@ -359,7 +370,7 @@ def test_mark_done_emails_the_requester_once(
 
 
 def test_done_mail_is_in_the_requesters_language(
-    admin_user, mailoutbox, django_capture_on_commit_callbacks
+    admin_user, mailoutbox, django_capture_on_commit_callbacks, mail_tasks_run_at_once
 ):
     item = ReadingRequestFactory(email="reader@example.org", language="zh-hans")
     with django_capture_on_commit_callbacks(execute=True):
@@ -368,7 +379,7 @@ def test_done_mail_is_in_the_requesters_language(
 
 
 def test_done_without_an_email_sends_nothing(
-    admin_user, mailoutbox, django_capture_on_commit_callbacks
+    admin_user, mailoutbox, django_capture_on_commit_callbacks, mail_tasks_run_at_once
 ):
     item = ReadingRequestFactory(email="")
     with django_capture_on_commit_callbacks(execute=True):
@@ -398,18 +409,19 @@ def test_declined_requests_are_not_marked_done(admin_user):
         reading_request_done(request_obj=item, by=admin_user, video=VideoNoteFactory())
 
 
-def test_a_failing_mail_server_does_not_undo_the_decision(
+def test_a_broker_that_is_down_does_not_undo_the_decision(
     admin_user, django_capture_on_commit_callbacks, caplog
 ):
     item = ReadingRequestFactory(email="reader@example.org")
     with (
         mock.patch(
-            "papers.services.reading_requests.send_mail",
-            side_effect=OSError("SMTP down"),
+            "papers.tasks.reading_request_notify_requester.delay",
+            side_effect=OSError("broker down"),
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
         reading_request_done(request_obj=item, by=admin_user, video=VideoNoteFactory())
     item.refresh_from_db()
     assert item.status == "done"
-    assert "SMTP down" in caplog.text
+    assert "could not queue papers.reading_request_notify_requester" in caplog.text
+    assert "broker down" in caplog.text

@@ -1,10 +1,12 @@
 """请求精读: submitting, voting and the curator's decisions.
 
 Readers' identities are hashes made here (``voter_identity``); the views pass in the
-raw session key and client IP and never store them. Mail and background lookups are
-sent after the transaction commits, so a rolled-back decision sends nothing, as
-robust callbacks: a mail server or broker that is down is logged and never turns a
-committed decision into an error page.
+raw session key and client IP and never store them. Mail never goes out on the
+request thread: it is a Celery task (papers/tasks.py) queued after the transaction
+commits, so a rolled-back decision sends nothing, a slow or silent mail server never
+holds a web worker, and a broker that is down is logged and never turns a committed
+request or decision into an error page. The task calls
+``reading_request_notify_managers`` / ``reading_request_notify_requester`` here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from papers import identifiers
+from papers import identifiers, tasks
 from papers.models import Paper, ReadingRequest, RequestVote, VideoNote
 from papers.services.catalogue import paper_create
 from papers.services.citations import citations_refresh_enqueue
@@ -45,6 +47,8 @@ __all__ = [
     "reading_request_accept",
     "reading_request_decline",
     "reading_request_done",
+    "reading_request_notify_managers",
+    "reading_request_notify_requester",
     "reading_request_submit",
     "reading_request_vote",
     "request_key",
@@ -236,7 +240,7 @@ def reading_request_submit(
         # Someone asked for the same paper between our check and our insert.
         return _submit_existing(ReadingRequest.objects.get(key=key), voter)
     _add_vote(reading_request, voter)
-    transaction.on_commit(lambda: _notify_managers(reading_request.pk), robust=True)
+    _send_after_commit(tasks.reading_request_notify_managers, reading_request.pk)
     return SubmitResult("created", reading_request=reading_request)
 
 
@@ -339,11 +343,29 @@ def reading_request_done(
     request_obj.full_clean()
     request_obj.save()
     if newly_done and request_obj.email:
-        transaction.on_commit(lambda: _notify_requester(request_obj.pk), robust=True)
+        _send_after_commit(tasks.reading_request_notify_requester, request_obj.pk)
     return request_obj
 
 
 # --- Mail ------------------------------------------------------------------------
+
+
+def _send_after_commit(task, reading_request_id: int) -> None:
+    """Queue a mail task once the transaction commits. With the broker down the
+    save stands and the lost mail is logged."""
+
+    def enqueue() -> None:
+        try:
+            task.delay(reading_request_id)
+        except Exception:
+            logger.exception(
+                "could not queue %s for reading request %s: the mail is not sent",
+                task.name,
+                reading_request_id,
+            )
+
+    transaction.on_commit(enqueue, robust=True)
+
 
 _SUBJECT_TITLE_LENGTH = 80
 
@@ -360,7 +382,8 @@ def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _notify_managers(reading_request_id: int) -> None:
+def reading_request_notify_managers(*, reading_request_id: int) -> None:
+    """Tell the managers about a new request (run by a Celery task)."""
     reading_request = (
         ReadingRequest.objects.with_vote_count().filter(pk=reading_request_id).first()
     )
@@ -379,7 +402,8 @@ def _notify_managers(reading_request_id: int) -> None:
     )
 
 
-def _notify_requester(reading_request_id: int) -> None:
+def reading_request_notify_requester(*, reading_request_id: int) -> None:
+    """Tell the requester their paper has been read (run by a Celery task)."""
     reading_request = (
         ReadingRequest.objects.select_related("paper", "video")
         .filter(pk=reading_request_id)
