@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
 from papers.models import ReadingRequest
+from readinglist.celery import app as celery_app
 from tests.factories_requests import ReadingRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,12 @@ FUZZ = settings(
 )
 NORMAL_STATUSES = {200, 302, 404, 405, 429}
 HTML_TAG = re.compile(r"<(?:[A-Za-z/?]|!--|![A-Za-z])")
+
+
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_at_once(monkeypatch):
+    """Mail is a Celery task queued after commit; run it in this process."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 @pytest.fixture(autouse=True)
