@@ -4,10 +4,19 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+# The upstream snapshot beside the repository (../shared/fixtures): only the tests
+# pinned to the real list read it; a plain clone has no such folder and they skip.
+SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 FULL_README = FIXTURES / "paper-reading-README.md"
-SEED_LIST = FIXTURES / "seed-list.md"
+S2_ID_LIST = FIXTURES / "s2-ids.txt"
+UPSTREAM_SEED_LIST = FIXTURES / "seed-list.md"
+# Ours: the seed list ships with the site; the excerpts are hand-written for the tests.
+SEED_LIST = ROOT / "papers" / "data" / "seed-list.md"
+DATA = ROOT / "tests" / "data"
+EXCERPT = DATA / "upstream-excerpt.md"
+FOUR_COLUMN_EXCERPT = DATA / "four-columns-excerpt.md"
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -19,6 +28,26 @@ def require(condition: bool, reason: str):
     if IN_CI:
         pytest.fail(f"CI=true and a required service is missing: {reason}")
     pytest.skip(reason)
+
+
+def shared_fixture(path: Path) -> Path:
+    """``path`` under ../shared/fixtures; skips (fails under CI=true) when absent."""
+    require(
+        path.is_file(),
+        f"needs the upstream snapshot {path.relative_to(SHARED.parent)} "
+        "(../shared/fixtures beside the repository)",
+    )
+    return path
+
+
+def read_full_readme() -> str:
+    """The real upstream README (12 categories, 90 papers, 59 videos)."""
+    return shared_fixture(FULL_README).read_text(encoding="utf-8")
+
+
+def read_s2_ids() -> list[str]:
+    """The 90 Semantic Scholar ids of the real list, in README order."""
+    return shared_fixture(S2_ID_LIST).read_text(encoding="utf-8").split()
 
 
 def port_open(host: str, port: int) -> bool:
@@ -43,12 +72,18 @@ def _service_markers(request):
 
 @pytest.fixture
 def full_readme_text():
-    return FULL_README.read_text(encoding="utf-8")
+    return read_full_readme()
 
 
 @pytest.fixture
 def seed_text():
     return SEED_LIST.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def excerpt_text():
+    """Our hand-written excerpt in the upstream format: both tables, every quirk."""
+    return EXCERPT.read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from papers.models import Category, Paper, ReadingRequest, RequestVote
 from papers.services import readme_import
 from tests.browser import browser_fixture, browsing_fixture, page_fixture  # noqa: F401
-from tests.conftest import FULL_README, require
+from tests.conftest import read_full_readme, require
 from tests.factories import CitationSnapshotFactory
 from tests.factories_requests import ReadingRequestFactory, RequestVoteFactory
 
@@ -39,7 +39,7 @@ MARKER = "set-before-the-swap"
 @pytest.fixture
 def catalogue(transactional_db):
     """The real reading list: 12 categories, 90 papers, 59 videos."""
-    readme_import(text=FULL_README.read_text(encoding="utf-8"))
+    readme_import(text=read_full_readme())
 
 
 def set_marker(page):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from papers.models import Category, Paper, VideoNote
 from papers.services import readme_import
 from tests.bench.bench_pages import LARGE, grow_catalogue
-from tests.conftest import FULL_README
+from tests.conftest import read_full_readme
 from tests.factories import (
     CategoryFactory,
     PaperFactory,
@@ -111,7 +111,7 @@ def test_pages_advertise_their_feeds(client):
 
 
 def test_sitemap_lists_pages_categories_and_papers(client):
-    readme_import(text=FULL_README.read_text(encoding="utf-8"))
+    readme_import(text=read_full_readme())
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
@@ -133,7 +133,7 @@ def test_sitemap_lists_pages_categories_and_papers(client):
 def test_feeds_and_sitemap_run_a_constant_number_of_queries(
     client, size, django_assert_max_num_queries
 ):
-    readme_import(text=FULL_README.read_text(encoding="utf-8"))
+    readme_import(text=read_full_readme())
     grow_catalogue(size)
     category = Category.objects.order_by("position").first()
     limits = {

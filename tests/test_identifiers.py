@@ -1,7 +1,6 @@
 """Identifier extraction from the links found in (and around) the README."""
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,8 +17,8 @@ from papers.identifiers import (
     youtube_id,
     zhihu_video_id,
 )
+from tests.conftest import EXCERPT, read_full_readme, read_s2_ids
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 TRANSFORMER = "204e3073870fae3d05bcbc2f6a8e263d9b72e776"
 HOSTILE = [
     "",
@@ -105,9 +104,25 @@ def test_normalise_arxiv_id(text, expected):
     assert normalise_arxiv_id(text) == expected
 
 
-def test_every_arxiv_link_in_the_fixture_gives_an_id():
-    text = (FIXTURES / "paper-reading-README.md").read_text(encoding="utf-8")
-    urls = re.findall(r"\((https?://arxiv\.org/[^)\s]+)\)", text)
+def arxiv_links(text: str) -> list[str]:
+    return re.findall(r"\((https?://arxiv\.org/[^)\s]+)\)", text)
+
+
+def test_every_arxiv_link_in_our_excerpt_gives_an_id():
+    # abs and pdf, .pdf and vN, http and https: every form the README uses.
+    urls = arxiv_links(EXCERPT.read_text(encoding="utf-8"))
+    assert {arxiv_id_from_url(url) for url in urls} >= {
+        "1311.2524",  # https://arxiv.org/pdf/1311.2524v5.pdf
+        "1504.08083",  # http://arxiv.org/abs/1504.08083v2
+        "1512.03385",  # abs and pdf
+        "2108.07258",  # in the footnote definition
+    }
+    for url in urls:
+        assert re.fullmatch(r"\d{4}\.\d{4,5}", arxiv_id_from_url(url)), url
+
+
+def test_every_arxiv_link_in_the_upstream_readme_gives_an_id():
+    urls = arxiv_links(read_full_readme())
     assert len(urls) > 75
     for url in urls:
         assert re.fullmatch(r"\d{4}\.\d{4,5}", arxiv_id_from_url(url)), url
@@ -190,7 +205,7 @@ def test_is_s2_paper_id(text, expected):
 
 
 def test_s2_ids_fixture_is_valid():
-    ids = (FIXTURES / "s2-ids.txt").read_text(encoding="utf-8").split()
+    ids = read_s2_ids()
     assert len(ids) == 90 == len(set(ids))
     assert all(is_s2_paper_id(s2_id) and s2_id == s2_id.lower() for s2_id in ids)
 

@@ -8,11 +8,18 @@ from django.core.management import CommandError, call_command
 from papers.models import Category, Paper, Placement, VideoNote
 from papers.readme import ReadmeFormatError
 from papers.services import readme_import
-from tests.conftest import FIXTURES, FULL_README, SEED_LIST
+from tests.conftest import (
+    EXCERPT,
+    SEED_LIST,
+    UPSTREAM_SEED_LIST,
+    read_s2_ids,
+    shared_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
-S2_IDS = (FIXTURES / "s2-ids.txt").read_text().split()
+# tests/data/upstream-excerpt.md: our hand-written excerpt of the upstream format.
+EXCERPT_COUNTS = {"categories": 8, "papers": 17, "videos": 13}
 
 
 def run_import(*args):
@@ -81,26 +88,41 @@ def test_full_readme_gives_the_whole_list(full_readme_text):
         "生成模型",
     ]
     assert Paper.objects.exclude(s2_paper_id="").count() == 90
-    assert set(Paper.objects.values_list("s2_paper_id", flat=True)) == set(S2_IDS)
+    assert set(Paper.objects.values_list("s2_paper_id", flat=True)) == set(
+        read_s2_ids()
+    )
     assert Paper.objects.recorded().count() == 59
 
 
-def test_full_readme_placements_follow_curator_order(full_readme_text):
-    readme_import(text=full_readme_text)
-    cnn = Category.objects.get(name="计算机视觉 - CNN")
+def test_excerpt_gives_its_list(excerpt_text):
+    report = readme_import(text=excerpt_text)
+    assert Category.objects.count() == report.categories.created == 8
+    assert Paper.objects.count() == report.papers.created == 17
+    assert VideoNote.objects.count() == report.videos.created == 13
+    assert Placement.objects.count() == 17
+    assert Paper.objects.recorded().count() == 13
+    assert Paper.objects.exclude(s2_paper_id="").count() == 17
+    assert report.warnings == []
+
+
+def test_placements_follow_curator_order(excerpt_text):
+    readme_import(text=excerpt_text)
+    assert list(Category.objects.values_list("name", flat=True)[:3]) == [
+        "计算机视觉 - CNN",
+        "生成模型",
+        "计算机视觉 - Object Detection",
+    ]
+    nlp = Category.objects.get(name="自然语言处理 - Transformer")
     names = list(
-        Placement.objects.filter(category=cnn)
+        Placement.objects.filter(category=nlp)
         .order_by("position")
         .values_list("paper__name", flat=True)
     )
-    assert names == [
-        "AlexNet", "VGG", "GoogleNet", "ResNet", "MobileNet", "EfficientNet",
-        "Non-deep networks",
-    ]  # fmt: skip
+    assert names == ["Transformer", "GPT", "BERT", "GPT-3", "Llama 3.1"]
 
 
-def test_paper_fields_and_ids_are_extracted(full_readme_text):
-    readme_import(text=full_readme_text)
+def test_paper_fields_and_ids_are_extracted(excerpt_text):
+    readme_import(text=excerpt_text)
     transformer = Paper.objects.get(name="Transformer")
     assert transformer.year == 2017
     assert transformer.arxiv_id == "1706.03762"
@@ -128,30 +150,44 @@ def test_slugs_are_ascii_and_unique_for_chinese_names(full_readme_text):
     assert nlp.name_en == "Natural Language Processing - Transformer"
 
 
-def test_videos_link_to_papers_by_url_not_name(full_readme_text):
-    readme_import(text=full_readme_text)
+def test_videos_link_to_papers_by_url_not_name(excerpt_text):
+    readme_import(text=excerpt_text)
     gpt = VideoNote.objects.get(bilibili_url__contains="BV1AF411b7xQ")
-    assert sorted(gpt.papers.values_list("name", flat=True)) == [
-        "GPT",
-        "GPT-2",
-        "GPT-3",
-    ]
+    # GPT-2 is not on the excerpt's list: two of the three links find a paper.
+    assert sorted(gpt.papers.values_list("name", flat=True)) == ["GPT", "GPT-3"]
     assert gpt.published_on == dt.date(2022, 3, 3)
     assert gpt.duration == dt.timedelta(hours=1, minutes=29, seconds=58)
     # Spelled "MoCo" in the video table and "MoCov1" in the list: linked by URL.
+    assert Paper.objects.get(name="MoCov1").videos.count() == 1
+    # The list links the pdf, the videos the abs page: the same arXiv id.
     resnet_videos = Paper.objects.get(name="ResNet").videos.count()
     assert resnet_videos == 2
+    # "DALL·E 2" in the video table, "DALL.E 2" in the list.
+    assert Paper.objects.get(name="DALL.E 2").videos.count() == 1
+    # A book, an in-page anchor and a video with no link link no paper.
+    unlinked = VideoNote.objects.filter(papers__isnull=True)
+    assert sorted(unlinked.values_list("published_on", flat=True)) == [
+        dt.date(2021, 10, 6),
+        dt.date(2021, 12, 20),
+        dt.date(2022, 7, 22),
+        dt.date(2023, 3, 30),
+        dt.date(2024, 9, 4),
+    ]
+
+
+def test_full_readme_links_28_papers_to_videos(full_readme_text):
+    readme_import(text=full_readme_text)
     linked = Paper.objects.filter(videos__isnull=False).distinct().count()
     assert linked == 28  # readme-format.md §3.1
 
 
-def test_video_on_no_list_keeps_its_link_and_creates_no_paper(full_readme_text):
-    readme_import(text=full_readme_text)
+def test_video_on_no_list_keeps_its_link_and_creates_no_paper(excerpt_text):
+    readme_import(text=excerpt_text)
     gpt4 = VideoNote.objects.get(bilibili_url__contains="BV1vM4y1U7b5")
     assert gpt4.paper_url == "https://openai.com/research/gpt-4"
     assert gpt4.papers.count() == 0
     assert not Paper.objects.filter(name__icontains="GPT-4").exists()
-    assert Paper.objects.count() == 90
+    assert Paper.objects.count() == 17
 
 
 def test_seed_list_gives_three_categories_and_nine_papers(seed_text):
@@ -164,29 +200,37 @@ def test_seed_list_gives_three_categories_and_nine_papers(seed_text):
     assert Paper.objects.recorded().count() == 0
 
 
-def test_import_is_idempotent(full_readme_text):
-    readme_import(text=full_readme_text)
+@pytest.mark.parametrize("source", ["excerpt", "full"])
+def test_import_is_idempotent(source, excerpt_text, request):
+    text = (
+        excerpt_text
+        if source == "excerpt"
+        else request.getfixturevalue("full_readme_text")
+    )
+    first = readme_import(text=text)
     before = db_state()
-    report = readme_import(text=full_readme_text)
+    report = readme_import(text=text)
     assert db_state() == before
     assert not report.changed
-    assert report.papers.unchanged == 90
-    assert report.videos.unchanged == 59
-    assert report.placements.unchanged == 90
-    assert report.categories.unchanged == 12
+    assert report.papers.unchanged == first.papers.created
+    assert report.videos.unchanged == first.videos.created
+    assert report.placements.unchanged == first.placements.created
+    assert report.categories.unchanged == first.categories.created
+    if source == "full":
+        assert (report.papers.unchanged, report.videos.unchanged) == (90, 59)
 
 
-def test_second_import_says_nothing_changed(full_readme_text):
-    out, _ = run_import(str(FULL_README))
-    assert "papers: 90 created" in out
-    out, _ = run_import(str(FULL_README))
-    assert "papers: 0 created, 0 updated, 90 unchanged" in out
+def test_second_import_says_nothing_changed():
+    out, _ = run_import(str(EXCERPT))
+    assert "papers: 17 created" in out
+    out, _ = run_import(str(EXCERPT))
+    assert "papers: 0 created, 0 updated, 17 unchanged" in out
     assert "nothing changed" in out
 
 
-def test_missing_column_changes_nothing(full_readme_text, seed_text):
-    """The seed list has no 已录制: importing it must not untick the full list."""
-    readme_import(text=full_readme_text)
+def test_missing_column_changes_nothing(excerpt_text, seed_text):
+    """The seed list has no 已录制: importing it must not untick the list."""
+    readme_import(text=excerpt_text)
     recorded = set(Paper.objects.recorded().values_list("pk", flat=True))
     readme_import(text=seed_text)
     assert set(Paper.objects.recorded().values_list("pk", flat=True)) >= recorded
@@ -196,34 +240,35 @@ def test_missing_column_changes_nothing(full_readme_text, seed_text):
     assert transformer.is_recorded is True
 
 
-def test_changed_source_updates_changed_fields(full_readme_text):
-    readme_import(text=full_readme_text)
-    changed = full_readme_text.replace(
+def test_changed_source_updates_changed_fields(excerpt_text):
+    readme_import(text=excerpt_text)
+    changed = excerpt_text.replace(
         "继MLP、CNN、RNN后的第四大类架构", "注意力就是一切"
-    ).replace("| ✅ | 2020 | [ViT]", "|  | 2020 | [ViT]")
+    ).replace("|  ✅  | 2022 | [DALL.E 2]", "|  | 2022 | [DALL.E 2]")
     report = readme_import(text=changed)
     assert report.papers.updated == 2
     assert report.papers.created == 0
     assert Paper.objects.get(name="Transformer").summary == "注意力就是一切"
-    assert Paper.objects.get(name="ViT").is_recorded is False
+    assert Paper.objects.get(name="DALL.E 2").is_recorded is False
 
 
-def test_nothing_is_deleted_without_prune(full_readme_text, seed_text):
-    readme_import(text=full_readme_text)
+def test_nothing_is_deleted_without_prune(excerpt_text, seed_text):
+    readme_import(text=excerpt_text)
     readme_import(text=seed_text)
-    assert Paper.objects.count() == 90
-    assert Category.objects.count() == 12
-    assert VideoNote.objects.count() == 59
+    # The seed adds GPT-2, Adam and two more to the excerpt's 17 papers.
+    assert Paper.objects.count() == 17 + 4
+    assert Category.objects.count() == 8 + 1  # 优化算法
+    assert VideoNote.objects.count() == 13
 
 
-def test_prune_deletes_what_the_source_does_not_have(full_readme_text, seed_text):
-    readme_import(text=full_readme_text)
+def test_prune_deletes_what_the_source_does_not_have(excerpt_text, seed_text):
+    readme_import(text=excerpt_text)
     report = readme_import(text=seed_text, prune=True)
     assert Paper.objects.count() == 9
     assert Category.objects.count() == 3
     assert VideoNote.objects.count() == 0
-    assert report.papers.deleted == 81
-    assert report.videos.deleted == 59
+    assert report.papers.deleted == 17 - 5  # 5 papers are on both lists
+    assert report.videos.deleted == 13
 
 
 def test_paper_in_two_categories_is_one_paper_with_two_placements():
@@ -255,9 +300,9 @@ def test_paper_in_two_categories_is_one_paper_with_two_placements():
     assert report.placements.created == 3
 
 
-def test_dry_run_writes_nothing(full_readme_text):
-    out, _ = run_import(str(FULL_README), "--dry-run")
-    assert "papers: 90 created" in out
+def test_dry_run_writes_nothing():
+    out, _ = run_import(str(EXCERPT), "--dry-run")
+    assert "papers: 17 created" in out
     assert "dry run" in out
     assert Paper.objects.count() == 0
     assert Category.objects.count() == 0
@@ -295,7 +340,7 @@ def test_binary_source_is_rejected(tmp_path):
         run_import(str(path))
 
 
-def test_failure_half_way_rolls_everything_back(full_readme_text, monkeypatch):
+def test_failure_half_way_rolls_everything_back(excerpt_text, monkeypatch):
     from papers.services import readme as services
 
     def explode(*args, **kwargs):
@@ -303,18 +348,18 @@ def test_failure_half_way_rolls_everything_back(full_readme_text, monkeypatch):
 
     monkeypatch.setattr(services, "_import_videos", explode)
     with pytest.raises(RuntimeError):
-        readme_import(text=full_readme_text)
+        readme_import(text=excerpt_text)
     assert Paper.objects.count() == 0
     assert Category.objects.count() == 0
 
 
 @responses.activate
-def test_import_from_url(full_readme_text):
+def test_import_from_url(excerpt_text):
     url = "https://raw.example.org/mli/paper-reading/main/README.md"
-    responses.get(url, body=full_readme_text.encode(), content_type="text/plain")
+    responses.get(url, body=excerpt_text.encode(), content_type="text/plain")
     out, _ = run_import(url)
-    assert "papers: 90 created" in out
-    assert Paper.objects.count() == 90
+    assert "papers: 17 created" in out
+    assert Paper.objects.count() == 17
 
 
 @responses.activate
@@ -326,11 +371,11 @@ def test_url_that_fails_is_a_clear_error():
     assert Paper.objects.count() == 0
 
 
-def test_crlf_source_imports_the_same(full_readme_text):
-    readme_import(text=full_readme_text.replace("\n", "\r\n"))
-    assert Paper.objects.count() == 90
-    assert VideoNote.objects.count() == 59
-    report = readme_import(text=full_readme_text)
+def test_crlf_source_imports_the_same(excerpt_text):
+    readme_import(text=excerpt_text.replace("\n", "\r\n"))
+    assert Paper.objects.count() == 17
+    assert VideoNote.objects.count() == 13
+    report = readme_import(text=excerpt_text)
     assert not report.changed
 
 
@@ -361,10 +406,12 @@ def test_seed_command_loads_shipped_list_only_into_an_empty_database():
     assert Paper.objects.count() == 9
 
 
-def test_shipped_seed_is_the_seed_list():
+def test_shipped_seed_is_the_upstream_seed_list():
     from papers.management.commands.load_seed import SEED
 
-    assert SEED.read_text(encoding="utf-8") == SEED_LIST.read_text(encoding="utf-8")
+    upstream = shared_fixture(UPSTREAM_SEED_LIST).read_text(encoding="utf-8")
+    assert SEED == SEED_LIST
+    assert SEED.read_text(encoding="utf-8") == upstream
 
 
 def test_import_rejects_garbage_text():

@@ -3,7 +3,6 @@
 import datetime as dt
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,12 +19,19 @@ from papers.readme import (
     parse_readme,
     render_readme,
 )
+from tests.conftest import (
+    DATA,
+    EXCERPT,
+    FOUR_COLUMN_EXCERPT,
+    SEED_LIST,
+    read_full_readme,
+    read_s2_ids,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-DATA = Path(__file__).resolve().parent / "data"
-FULL_TEXT = (FIXTURES / "paper-reading-README.md").read_text(encoding="utf-8")
-SEED_TEXT = (FIXTURES / "seed-list.md").read_text(encoding="utf-8")
-S2_IDS = (FIXTURES / "s2-ids.txt").read_text(encoding="utf-8").split()
+# Ours, always here: the hand-written excerpts and the shipped seed list.
+EXCERPT_TEXT = EXCERPT.read_text(encoding="utf-8")
+FOUR_COLUMN_TEXT = FOUR_COLUMN_EXCERPT.read_text(encoding="utf-8")
+SEED_TEXT = SEED_LIST.read_text(encoding="utf-8")
 
 # readme-format.md §3: (papers, ✅) per category, in README order.
 CATEGORY_COUNTS = [
@@ -47,8 +53,19 @@ NO_TABLE = "no paper or video table found"
 
 
 @pytest.fixture(scope="module")
-def full() -> ReadmeDocument:
-    return parse_readme(FULL_TEXT)
+def full_text() -> str:
+    """The real upstream README (../shared/fixtures); skips where it is absent."""
+    return read_full_readme()
+
+
+@pytest.fixture(scope="module")
+def full(full_text) -> ReadmeDocument:
+    return parse_readme(full_text)
+
+
+@pytest.fixture(scope="module")
+def excerpt() -> ReadmeDocument:
+    return parse_readme(EXCERPT_TEXT)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +112,7 @@ def test_full_readme_counts_papers_and_ticks_per_category(full):
 
 
 def test_full_readme_s2_ids_match_the_id_list_in_order(full):
-    assert [p.s2_paper_id for p in papers_of(full)] == S2_IDS
+    assert [p.s2_paper_id for p in papers_of(full)] == read_s2_ids()
 
 
 def test_full_readme_paper_fields(full):
@@ -209,13 +226,183 @@ def test_full_readme_video_titles_and_paper_links(full):
     assert sum(not v.paper_urls for v in full.videos) == 14 + 1
 
 
-def test_crlf_and_bom_give_the_same_document(full):
-    crlf = "\ufeff" + FULL_TEXT.replace("\n", "\r\n")
-    assert parse_readme(crlf) == full
+def test_full_readme_crlf_bom_and_old_mac_line_endings_read_the_same(full, full_text):
+    assert parse_readme("\ufeff" + full_text.replace("\n", "\r\n")) == full
+    assert parse_readme(full_text.replace("\n", "\r")) == full
 
 
-def test_old_mac_line_endings_give_the_same_document(full):
-    assert parse_readme(FULL_TEXT.replace("\n", "\r")) == full
+# --- our excerpt (tests/data/upstream-excerpt.md): every quirk of readme-format.md ----
+
+
+def test_excerpt_categories_and_paper_cells(excerpt):
+    assert [c.name for c in excerpt.categories] == [
+        "计算机视觉 - CNN",
+        "生成模型",
+        "计算机视觉 - Object Detection",
+        "计算机视觉 - 对比学习",  # after a raw <a name="contrastive_learning"></a>
+        "自然语言处理 - Transformer",
+        "系统",
+        "图神经网络",
+        "新领域应用",
+    ]
+    assert excerpt.warnings == ()
+    papers = {p.name: p for p in papers_of(excerpt)}
+    # Rows are counted; the stale "总论文数 67，录制完成数 32" line is not trusted.
+    assert len(papers) == len(papers_of(excerpt)) == 17
+    # 已录制: "✅" with any padding is True, "| |", "|  |" and "|        |" are False.
+    assert {n for n, p in papers.items() if p.is_recorded is False} == {
+        "VGG",
+        "pix2pix",
+        "R-CNN",
+        "Fast R-CNN",
+    }
+    assert all(p.is_recorded is not None for p in papers.values())
+    # Padded years ("|  2014 |") and names ("|  [ResNet](…)", "[R-CNN](…)    |").
+    assert papers["参数服务器"].year == 2014
+    assert papers["ResNet"].url == "https://arxiv.org/pdf/1512.03385.pdf"
+    assert papers["R-CNN"].url == "https://arxiv.org/pdf/1311.2524v5.pdf"
+    # Empty 简介 cells give "", full-width punctuation is kept.
+    assert papers["pix2pix"].summary == papers["Fast R-CNN"].summary == ""
+    assert papers["ResNet"].summary == "构建深层网络都要有的残差连接。"
+    assert papers["DALL.E 2"].summary == "CLIP + Diffusion models，文本生成图像新高度"
+    # arXiv ids from abs, pdf, .pdf, vN and http:// links; none from other hosts.
+    assert papers["Fast R-CNN"].url == "http://arxiv.org/abs/1504.08083v2"
+    assert papers["Fast R-CNN"].arxiv_id == "1504.08083"
+    assert papers["R-CNN"].arxiv_id == "1311.2524"
+    assert papers["AlexNet"].arxiv_id == papers["参数服务器"].arxiv_id == ""
+    assert papers["图神经网络介绍"].url == "https://distill.pub/2021/gnn-intro/"
+
+
+def test_excerpt_s2_ids_come_from_the_badge_not_a_naive_hex_search(excerpt):
+    papers = {p.name: p for p in papers_of(excerpt)}
+    # A link with a title slug, a bare /paper/<id> link, a slug with %-escapes.
+    assert papers["AlexNet"].s2_paper_id == "abd1c342495432171beb7ca8fd9551ef13cbd0ff"
+    assert papers["R-CNN"].s2_paper_id == "2f4df08d9072fc2ac181b7fced6a245315ce05c8"
+    assert papers["BERT"].s2_paper_id == "df2b0e26d0599ce3e70df8a9da02e51594e0e992"
+    assert (
+        papers["图神经网络介绍"].s2_paper_id
+        == "2c0e0440882a42be752268d0b64243243d752a74"
+    )
+    ids = [p.s2_paper_id for p in papers.values()]
+    assert len(set(ids)) == 17
+    # A naive search finds 2 per row: the link's id and a bogus "2F" + 38 characters
+    # from the %-encoded badge URL. None of the bogus ones was taken.
+    naive = re.findall(r"[0-9a-f]{40}", EXCERPT_TEXT, flags=re.IGNORECASE)
+    assert len(naive) == 2 * 17
+    bogus = {s2 for s2 in naive if s2.startswith("2F")}
+    assert len(bogus) == 17 and not bogus & set(ids)
+
+
+def test_excerpt_video_dates_durations_and_covers(excerpt):
+    videos = excerpt.videos
+    assert len(videos) == 13
+    by_date = {v.published_on: v for v in videos}
+    # M/D/YY with and without a zero-padded day.
+    assert [v.published_on for v in videos[:2]] == [
+        dt.date(2024, 9, 4),  # 9/04/24
+        dt.date(2024, 8, 5),  # 8/05/24
+    ]
+    assert dt.date(2022, 7, 8) in by_date  # 7/8/22
+    assert videos[-1].published_on == dt.date(2021, 10, 6)  # 10/06/21
+    seconds = {v.published_on: v.duration.total_seconds() for v in videos}
+    assert seconds[dt.date(2024, 9, 4)] == 10 * 60 + 41  # "10:41|"
+    assert seconds[dt.date(2022, 1, 23)] == 3600 + 15 * 60 + 28  # "|  1:15:28 |"
+    assert seconds[dt.date(2023, 3, 30)] == 3600 + 20 * 60 + 38  # H:MM:SS
+    assert seconds[dt.date(2021, 10, 6)] == 6 * 60 + 39  # "06:39"
+    # <img> covers, .jpg and .webp, after "|<img" and "|  <img".
+    assert by_date[dt.date(2024, 8, 5)].cover == "imgs/llama3-data.webp"
+    assert by_date[dt.date(2021, 10, 27)].cover == "imgs/transformer.jpg"
+    assert by_date[dt.date(2022, 1, 23)].cover == "imgs/alphafold_2.jpg"
+    assert len({v.cover for v in videos}) == 13
+
+
+def test_excerpt_video_platform_links(excerpt):
+    by_date = {v.published_on: v for v in excerpt.videos}
+    # bilibili only, with a dangling trailing <br />.
+    last = by_date[dt.date(2024, 9, 4)]
+    assert (last.bilibili_url, last.youtube_url, last.zhihu_url) == (
+        "https://www.bilibili.com/video/BV1c8HbeaEXi",
+        "",
+        "",
+    )
+    # bilibili and YouTube with no <br /> between the badges.
+    data = by_date[dt.date(2024, 8, 5)]
+    assert data.bilibili_url == "https://www.bilibili.com/video/BV1u142187S5"
+    assert data.youtube_url == "https://youtu.be/wXFr3zIE8FM"
+    # bilibili + zhihu (the badge's inner URL not %-encoded), no YouTube.
+    fold = by_date[dt.date(2022, 1, 23)]
+    assert fold.zhihu_url == "https://www.zhihu.com/zvideo/1469132410537717760"
+    assert fold.youtube_url == ""
+    # The link as written, with its trailing slash; a badge cell starting "|[![".
+    assert by_date[dt.date(2022, 7, 22)].bilibili_url == (
+        "https://www.bilibili.com/video/BV1SB4y1a75c/"
+    )
+    # youtu.be, youtube.com/watch?v= and a playlist link.
+    assert by_date[dt.date(2022, 3, 3)].youtube_url == (
+        "https://www.youtube.com/watch?v=t70Bl3w7bxY"
+    )
+    assert by_date[dt.date(2021, 10, 6)].youtube_url == (
+        "https://www.youtube.com/watch?v=txjl_Q4jCyQ"
+        "&list=PLFXJ6jwg0qW-7UM8iUTj3qKqdhbQULP5I&index=1"
+    )
+    # The README's data error: one YouTube id on two rows is kept on both.
+    twice = [v.title for v in excerpt.videos if "1pvxufGRuW4" in v.youtube_url]
+    assert twice == [
+        "[对比学习](#contrastive_learning)论文综述",
+        "[MoCo](https://arxiv.org/pdf/1911.05722.pdf) 逐段精读",
+    ]
+    assert sum(bool(v.bilibili_url) for v in excerpt.videos) == 13
+
+
+def test_excerpt_video_titles_and_paper_links(excerpt):
+    by_date = {v.published_on: v for v in excerpt.videos}
+    # No link: a plain title and no paper.
+    assert by_date[dt.date(2021, 10, 6)].title == "如何读论文"
+    assert by_date[dt.date(2021, 10, 6)].paper_urls == ()
+    # One row, three papers.
+    assert len(by_date[dt.date(2022, 3, 3)].paper_urls) == 3
+    # <br> becomes a space; the footnote reference is dropped.
+    transformer = by_date[dt.date(2021, 10, 27)]
+    assert transformer.title == (
+        "[Transformer](https://arxiv.org/abs/1706.03762) 逐段精读 （视频中提到的文献)"
+    )
+    # The in-page anchor stays in the title but is not a paper link.
+    assert by_date[dt.date(2021, 12, 20)].paper_urls == ()
+    # Series markers and Chinese punctuation are kept as written.
+    art = by_date[dt.date(2022, 7, 22)]
+    assert art.title.startswith("理由、论据和担保【[研究的艺术](")
+    assert art.title.endswith("·四】")
+    # DALL·E 2 (U+00B7) in the video table, DALL.E 2 in the paper table.
+    assert by_date[dt.date(2022, 7, 8)].title.startswith("[DALL·E 2](")
+
+
+def test_excerpt_line_endings_and_bom_read_the_same(excerpt):
+    assert parse_readme("\ufeff" + EXCERPT_TEXT.replace("\n", "\r\n")) == excerpt
+    assert parse_readme(EXCERPT_TEXT.replace("\n", "\r")) == excerpt
+
+
+def test_four_column_layout():
+    """年份 | 名字 | 简介 | 引用: no 已录制 column, first table without outer pipes."""
+    doc = parse_readme(FOUR_COLUMN_TEXT)
+    assert doc.warnings == ()
+    assert doc.videos == ()
+    assert [c.name for c in doc.categories] == [
+        "自然语言处理 - Transformer",
+        "优化算法",
+    ]
+    papers = papers_of(doc)
+    assert [p.name for p in papers] == [
+        "Transformer",
+        "GPT",
+        "Adam",
+        "为什么超大的模型泛化性不错",
+        "为什么Momentum有效",
+    ]
+    assert [p.year for p in papers] == [2017, 2018, 2014, 2016, 2017]
+    assert all(p.is_recorded is None for p in papers)  # unknown, not "no"
+    assert papers[3].summary == ""
+    assert papers[3].arxiv_id == "1611.03530"
+    assert papers[4].s2_paper_id == "3e8ccf9d3d843c9855c5d76ab66d3e775384da72"
 
 
 # --- the seed list: no 已录制 column, no leading pipes in its first table -------------
@@ -317,14 +504,14 @@ def test_video_table_only():
     )
 
 
-def test_bad_date_row_is_skipped_with_its_line_number(full):
-    lines = FULL_TEXT.split("\n")
-    assert lines[41].startswith("| 3/10/22 |")
-    lines[41] = lines[41].replace("3/10/22", "13/45/22", 1)
+def test_bad_date_row_is_skipped_with_its_line_number(excerpt):
+    lines = EXCERPT_TEXT.split("\n")
+    assert lines[13].startswith("| 3/3/22 |")
+    lines[13] = lines[13].replace("3/3/22", "13/45/22", 1)
     doc = parse_readme("\n".join(lines))
-    assert doc.warnings == ("line 42: video row skipped: unreadable date '13/45/22'",)
-    assert len(doc.videos) == 58
-    assert doc.categories == full.categories
+    assert doc.warnings == ("line 14: video row skipped: unreadable date '13/45/22'",)
+    assert len(doc.videos) == len(excerpt.videos) - 1
+    assert doc.categories == excerpt.categories
 
 
 def test_category_table_only():
@@ -834,7 +1021,7 @@ def test_render_with_badges_uses_the_fixture_badges_verbatim():
     badges = video_line.split(" | ")[-1].removesuffix(" |").split("<br />")
     assert len(badges) == 3
     for badge in badges:
-        assert badge in FULL_TEXT, badge
+        assert badge in EXCERPT_TEXT, badge
     assert "| 7 |" in text  # no S2 id: a plain count, no badge
 
 
@@ -936,6 +1123,14 @@ def test_full_readme_round_trip(full, badges):
     assert back.warnings == ()
     assert back.categories == full.categories
     assert back.videos == full.videos
+
+
+@pytest.mark.parametrize("badges", [False, True])
+def test_excerpt_round_trip(excerpt, badges):
+    back = parse_readme(render_readme(excerpt, badges=badges))
+    assert back.warnings == ()
+    assert back.categories == excerpt.categories
+    assert back.videos == excerpt.videos
 
 
 @pytest.mark.parametrize("badges", [False, True])

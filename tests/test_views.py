@@ -21,7 +21,7 @@ from django.utils import timezone
 from papers.models import Category, Paper, Placement, RefreshRun, VideoNote
 from papers.services import readme_import
 from tests.bench.bench_pages import LARGE, grow_catalogue
-from tests.conftest import FULL_README
+from tests.conftest import read_full_readme
 from tests.factories import (
     CategoryFactory,
     CitationSnapshotFactory,
@@ -41,7 +41,7 @@ LANGUAGES = {"zh-hans": ZH, "en": EN}
 @pytest.fixture
 def readme_list():
     """The real list: 12 categories, 90 papers, 59 videos."""
-    readme_import(text=FULL_README.read_text(encoding="utf-8"))
+    readme_import(text=read_full_readme())
 
 
 def page(client, url, *, htmx=False, lang="zh-hans", **extra):
