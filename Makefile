@@ -34,7 +34,7 @@ migrate: $(STAMP)
 # Web server, Celery worker and beat in one terminal (honcho); Ctrl-C stops all three.
 run: export DJANGO_DEBUG ?= 1
 run: migrate
-	$(PY) manage.py load_seed
+	$(PY) manage.py first_start
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho --procfile readinglist/Procfile --app-root . start --port $(PORT)
 
 test: $(STAMP)

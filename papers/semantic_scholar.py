@@ -6,7 +6,9 @@ its limits and recorded payloads are in ``shared/reference/semantic-scholar-api.
 
 Retries (429, 5xx, timeouts, connection errors) are urllib3's ``Retry`` mounted on
 the session: exponential backoff with jitter, ``Retry-After`` honoured, bounded
-tries; 400, 403 and 404 are never retried. Requests, retries included, are paced to
+tries; 400, 403 and 404 are never retried, nor is an API that cannot be reached at
+all (no name resolution, connection refused, no route): offline, the backoff would
+only hold the worker for minutes. Requests, retries included, are paced to
 ``max_rps`` per second for the life of the client, which is one refresh run.
 """
 
@@ -203,8 +205,15 @@ class _ObservedRetry(Retry):
         retry.before_resend = self.before_resend
         return retry
 
-    def increment(self, *args, **kwargs):
-        retry = super().increment(*args, **kwargs)  # raises when out of tries
+    def increment(self, method=None, url=None, *args, error=None, _pool=None, **kwargs):
+        if isinstance(error, urllib3_exceptions.NewConnectionError):
+            # DNS failure, refusal, no route (a connect *timeout* is not one of
+            # these): the machine is offline or the URL is wrong; give up at once.
+            raise urllib3_exceptions.MaxRetryError(_pool, url, error) from error
+        # Raises when out of tries.
+        retry = super().increment(
+            method, url, *args, error=error, _pool=_pool, **kwargs
+        )
         if self.on_retry is not None:
             self.on_retry()
         return retry
@@ -319,6 +328,8 @@ class SemanticScholarClient:
             )
         except requests.RequestException as exc:
             tries = self.stats.retries - retries_before + 1
+            if _is_unreachable(exc):
+                raise Unavailable(f"unreachable, not retried: {_reason(exc)}") from exc
             kind = "timed out" if _is_timeout(exc) else "no answer"
             raise Unavailable(f"{kind} after {tries} tries: {_reason(exc)}") from exc
         tries = self.stats.retries - retries_before + 1
@@ -346,6 +357,11 @@ class SemanticScholarClient:
         if 400 <= status < 500:
             raise RequestRejected(f"HTTP {status}: {message}", status=status)
         raise Unavailable(f"unexpected HTTP {status}: {message}", status=status)
+
+
+def _is_unreachable(exc: requests.RequestException) -> bool:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3_exceptions.NewConnectionError)
 
 
 def _is_timeout(exc: requests.RequestException) -> bool:

@@ -38,8 +38,10 @@ def refresh_citations(
     self,
     paper_ids: list[int] | None = None,
     trigger: str = RefreshRun.Trigger.SCHEDULE,
+    only_missing: bool = False,
 ) -> dict:
-    """Refresh citation counts (all papers, or ``paper_ids``) from Semantic Scholar."""
+    """Refresh citation counts (all papers, or ``paper_ids``; only those with no
+    count yet if ``only_missing``) from Semantic Scholar."""
     from papers.services.citations import (
         RefreshAlreadyRunning,
         citations_refresh,
@@ -47,7 +49,9 @@ def refresh_citations(
     )
 
     try:
-        run = citations_refresh(paper_ids=paper_ids, trigger=trigger)
+        run = citations_refresh(
+            paper_ids=paper_ids, only_missing=only_missing, trigger=trigger
+        )
     except RefreshAlreadyRunning as exc:
         if paper_ids and self.request.retries < TARGETED_RETRIES:
             # A few papers (an admin action, an accepted 请求精读) must not wait a

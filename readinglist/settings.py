@@ -256,6 +256,13 @@ STORAGES = {
     },
 }
 
+# The live reading list `make run` imports into an empty database (manage.py
+# first_start); the shipped seed list is loaded if it cannot. Empty: seed list only.
+READINGLIST_SOURCE_URL = env.str(
+    "READINGLIST_SOURCE_URL",
+    default="https://raw.githubusercontent.com/mli/paper-reading/main/README.md",
+)
+
 # Semantic Scholar, the source of citation counts.
 SEMANTIC_SCHOLAR_API_URL = env.str(
     "SEMANTIC_SCHOLAR_API_URL", default="https://api.semanticscholar.org/graph/v1"

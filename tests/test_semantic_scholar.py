@@ -8,6 +8,8 @@ stack against the fake server of ``tests/fake_s2.py`` on 127.0.0.1.
 """
 
 import json
+import socket
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -466,13 +468,43 @@ def test_timeouts_give_up_after_bounded_tries(fake_s2):
         assert c.stats.requests == 3 and c.stats.retries == 2
 
 
-def test_connection_refused_gives_up_after_bounded_tries():
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when this returns
+
+
+def test_connection_refused_is_not_retried():
+    """Offline or a wrong URL: fail at once instead of backing off for minutes, so
+    the solo worker of `make run` is free again (issue 9)."""
     with SemanticScholarClient(
-        base_url="http://127.0.0.1:9/graph/v1",
+        base_url=f"http://127.0.0.1:{closed_port()}/graph/v1",
         max_rps=0,
-        max_retries=2,
-        backoff_factor=0,
+        max_retries=6,
+        backoff_factor=60,  # would wait minutes if it retried
     ) as client:
-        with pytest.raises(Unavailable, match="no answer after 3 tries"):
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="unreachable, not retried"):
             client.fetch_batch(["ARXIV:1706.03762"])
-        assert client.stats.retries == 2
+        assert time.monotonic() - started < 5
+        assert (client.stats.requests, client.stats.retries) == (1, 0)
+
+
+def test_name_resolution_failure_is_not_retried(monkeypatch):
+    lookups = []
+
+    def no_dns(host, *args, **kwargs):
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with SemanticScholarClient(
+        base_url="https://api.semanticscholar.example/graph/v1",
+        max_rps=0,
+        max_retries=6,
+        backoff_factor=60,
+    ) as client:
+        with pytest.raises(Unavailable, match="unreachable, not retried"):
+            client.fetch_batch(["ARXIV:1706.03762"])
+        assert client.stats.retries == 0
+    assert lookups == ["api.semanticscholar.example"]

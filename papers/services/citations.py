@@ -115,6 +115,7 @@ def citations_refresh_enqueue(
     *,
     paper_ids: Sequence[int] | None = None,
     trigger: str = RefreshRun.Trigger.ADMIN,
+    only_missing: bool = False,
     on_failure: Callable[[Exception], None] | None = None,
 ) -> None:
     """The one way to queue a refresh (all papers, or ``paper_ids``): the task is
@@ -128,6 +129,8 @@ def citations_refresh_enqueue(
         "paper_ids": list(paper_ids) if paper_ids is not None else None,
         "trigger": str(trigger),
     }
+    if only_missing:  # papers with no count yet (first start)
+        kwargs["only_missing"] = True
 
     def send() -> None:
         try:

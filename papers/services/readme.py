@@ -4,6 +4,9 @@ and videos to match it (new papers through :func:`paper_create`)."""
 from __future__ import annotations
 
 import logging
+import re
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 README_FETCH_TIMEOUT = (5, 30)  # (connect, read) seconds
 README_MAX_BYTES = 5 * 1024 * 1024
+README_CHUNK_BYTES = 64 * 1024
 
 # Words of the upstream category headings, for the English names and ASCII slugs.
 CATEGORY_TERMS = {
@@ -85,19 +89,18 @@ class ImportReport:
         ]
 
 
-def readme_read_source(source: str) -> str:
-    """The text of a README given as a file path or an http(s) URL."""
+def readme_read_source(source: str, *, deadline: float | None = None) -> str:
+    """The text of a README given as a file path or an http(s) URL.
+
+    ``deadline`` bounds the whole fetch of a URL in seconds: name lookup, connection
+    and every read together, not each socket operation. Past it the fetch is given
+    up (:class:`ReadmeSourceError`), even if a resolver or a server that trickles
+    bytes is still holding it.
+    """
     if source.startswith(("http://", "https://")):
-        try:
-            response = requests.get(
-                source, timeout=README_FETCH_TIMEOUT, headers={"Accept": "text/plain"}
-            )
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise ReadmeSourceError(f"cannot fetch {source}: {exc}") from exc
-        if len(response.content) > README_MAX_BYTES:
-            raise ReadmeSourceError(f"{source} is larger than {README_MAX_BYTES} bytes")
-        return _decode(response.content, source)
+        if deadline is None:
+            return _fetch(source, timeout=README_FETCH_TIMEOUT)
+        return _fetch_within(source, deadline)
     path = Path(source)
     try:
         if path.stat().st_size > README_MAX_BYTES:
@@ -106,6 +109,59 @@ def readme_read_source(source: str) -> str:
     except OSError as exc:
         raise ReadmeSourceError(f"cannot read {source}: {exc.strerror or exc}") from exc
     return _decode(data, source)
+
+
+def _fetch(source: str, *, timeout, stop_at: float | None = None) -> str:
+    chunks, size = [], 0
+    try:
+        with requests.get(
+            source, timeout=timeout, headers={"Accept": "text/plain"}, stream=True
+        ) as response:
+            response.raise_for_status()
+            for chunk in response.iter_content(README_CHUNK_BYTES):
+                size += len(chunk)
+                if size > README_MAX_BYTES:
+                    raise ReadmeSourceError(
+                        f"{source} is larger than {README_MAX_BYTES} bytes"
+                    )
+                if stop_at is not None and time.monotonic() > stop_at:
+                    raise ReadmeSourceError(f"cannot fetch {source}: too slow")
+                chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise ReadmeSourceError(f"cannot fetch {source}: {_reason(exc)}") from exc
+    return _decode(b"".join(chunks), source)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The root cause ("Failed to resolve …"), without urllib3's pool boilerplate."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return re.sub(r"^<[^>]*>: ", "", str(reason or exc))
+
+
+def _fetch_within(source: str, deadline: float) -> str:
+    """:func:`_fetch` in a daemon thread that is abandoned at the deadline:
+    ``getaddrinfo`` has no timeout and per-read timeouts add up."""
+    stop_at = time.monotonic() + deadline
+    outcome: dict = {}
+
+    def fetch():
+        try:
+            outcome["text"] = _fetch(
+                source, timeout=(deadline, deadline), stop_at=stop_at
+            )
+        except Exception as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=fetch, name="readme-fetch", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        raise ReadmeSourceError(
+            f"cannot fetch {source}: no complete answer within {deadline:g} s"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["text"]
 
 
 def _decode(data: bytes, source: str) -> str:

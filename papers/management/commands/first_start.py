@@ -1,0 +1,101 @@
+"""What `make run` does after migrate: give a new database the real reading list.
+
+Each step is a function of the command, run in order; a new first-start step (say,
+loading learning paths) is one more function in ``STEPS``. Every step must be safe
+to run on every start, and must not wait on the network for long: `make run` starts
+the web server only after this command.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from papers.management.commands.load_seed import SEED
+from papers.models import Category, Paper, RefreshRun, VideoNote
+from papers.readme import ReadmeFormatError
+from papers.services import ReadmeSourceError, readme_import, readme_read_source
+from papers.services.citations import citations_refresh_enqueue
+
+# Seconds for the whole fetch of READINGLIST_SOURCE_URL (lookup, connection, reads).
+SOURCE_DEADLINE = 10.0
+
+
+class Command(BaseCommand):
+    help = (
+        "First start: import the live reading list (READINGLIST_SOURCE_URL) into an "
+        "empty database, or the shipped seed list if it cannot be fetched, then queue "
+        "a citation refresh for papers that have no count yet."
+    )
+
+    def handle(self, *args, **options):
+        for step in STEPS:
+            step(self)
+
+    def say(self, line: str, style=None) -> None:
+        line = " ".join(line.split())  # one line, whatever the error text holds
+        self.stdout.write(style(line) if style else line)
+
+
+def import_reading_list(command: Command) -> None:
+    """Empty database: the live list, else the seed list and one line saying so."""
+    if Paper.objects.exists() or Category.objects.exists():
+        command.say("first start: the database already has a reading list, kept")
+        return
+    url = settings.READINGLIST_SOURCE_URL.strip()
+    if not url:
+        readme_import(text=SEED.read_text(encoding="utf-8"))
+        command.say(
+            "first start: READINGLIST_SOURCE_URL is empty, loaded the shipped seed "
+            f"list ({_counts()})"
+        )
+        return
+    try:
+        readme_import(text=readme_read_source(url, deadline=SOURCE_DEADLINE))
+    except (ReadmeSourceError, ReadmeFormatError) as exc:
+        readme_import(text=SEED.read_text(encoding="utf-8"))
+        command.say(
+            f"first start: could not import the reading list ({str(exc)[:300]}); "
+            f"loaded the shipped seed list instead ({_counts()}). To import the "
+            f"real list later: python manage.py import_readme {url}",
+            command.style.WARNING,
+        )
+        return
+    command.say(f"first start: imported the reading list from {url} ({_counts()})")
+
+
+def queue_missing_citations(command: Command) -> None:
+    """Queue one refresh of the papers without a count; the worker fetches them."""
+    missing = (
+        Paper.objects.filter(citation_count__isnull=True)
+        .exclude(s2_paper_id="", arxiv_id="", doi="")
+        .count()
+    )
+    if not missing:
+        return
+    failures = []
+    # Outside a transaction the task is sent at once (on commit = now).
+    citations_refresh_enqueue(
+        only_missing=True,
+        trigger=RefreshRun.Trigger.COMMAND,
+        on_failure=failures.append,
+    )
+    if failures:
+        command.say(
+            f"first start: could not queue the citation refresh ({failures[0]}); "
+            "run: python manage.py refresh_citations --only-missing",
+            command.style.WARNING,
+        )
+        return
+    command.say(
+        f"first start: queued a citation refresh for the {missing} papers with no "
+        "count yet; the worker fetches them in the background"
+    )
+
+
+def _counts() -> str:
+    return (
+        f"{Category.objects.count()} categories, {Paper.objects.count()} papers, "
+        f"{VideoNote.objects.count()} videos"
+    )
+
+
+STEPS = (import_reading_list, queue_missing_citations)
