@@ -588,7 +588,7 @@ def print_report(
     )
     print(
         f"# then wrk -t{args.threads} -c{args.connections} -d{args.load_seconds}s "
-        "--latency on /"
+        f"--latency -H 'Accept-Encoding: {ACCEPT_ENCODING}' on /"
     )
     print("```")
 
