@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Mapping
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _RECORD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -80,3 +81,30 @@ class EventFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+class GunicornAccessFields(logging.Filter):
+    """gunicorn's access log record as fields of its line: ``method``, ``path`` (no
+    query string), ``status``, ``duration_ms`` and ``bytes``.
+
+    gunicorn passes its "atoms" as the record's arguments (``%(m)s`` and so on).
+    https://docs.gunicorn.org/en/stable/settings.html#access-log-format
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if isinstance(atoms, Mapping):
+            record.method = atoms.get("m")
+            record.path = atoms.get("U")
+            record.status = _int(atoms.get("s"))
+            micros = _int(atoms.get("D"))
+            record.duration_ms = None if micros is None else round(micros / 1000, 1)
+            record.bytes = _int(atoms.get("B"))
+        return True
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

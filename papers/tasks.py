@@ -22,6 +22,12 @@ logger = logging.getLogger(__name__)
 # The prefork pool enforces them; the solo pool of `make run` cannot.
 REFRESH_SOFT_TIME_LIMIT = 50 * 60
 REFRESH_TIME_LIMIT = 55 * 60
+# acks_late with reject_on_worker_lost: a run whose pool process dies (kill -9, out
+# of memory) goes back on the queue and runs again instead of being acknowledged as
+# failed. Safe because the refresh is idempotent under its lock (papers/locks.py) and
+# the next run closes a stale "running" record. Only this task opts in: a task that
+# kills its process every time would loop.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost
 # A targeted refresh that finds the lock taken tries again for about an hour.
 TARGETED_RETRY_DELAY = 5 * 60
 TARGETED_RETRIES = 12
@@ -31,6 +37,7 @@ TARGETED_RETRIES = 12
     bind=True,
     name="papers.refresh_citations",
     acks_late=True,
+    reject_on_worker_lost=True,
     soft_time_limit=REFRESH_SOFT_TIME_LIMIT,
     time_limit=REFRESH_TIME_LIMIT,
 )

@@ -5,6 +5,7 @@ development secret key is only accepted when ``DJANGO_DEBUG`` is on.
 """
 
 import hashlib
+import logging
 from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
@@ -125,6 +126,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "papers.body_size.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached public pages are answered here, before the middleware below runs.
     "papers.cache.PageCacheMiddleware",
@@ -196,6 +198,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast rather than hang: a server that accepts connections but never
+    # answers costs a web worker DATABASE_CONNECT_TIMEOUT seconds, and no statement
+    # runs longer than DATABASE_STATEMENT_TIMEOUT (0 = no limit). The worker and
+    # `manage.py migrate` may need more: their systemd units set their own values.
+    # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options.setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
+    if _statement_ms := round(
+        1000 * env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
+    ):
+        _pg_options["options"] = (
+            f"{_pg_options.get('options', '')} -c statement_timeout={_statement_ms}"
+        ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Opt in to Django 6.0's behaviour now: a URL typed without a scheme means https.
 FORMS_URLFIELD_ASSUME_HTTPS = True
@@ -219,9 +237,39 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     for _option in ("timeout", "key_prefix", "version", "key_function"):
         if _option in CACHES["default"]:
             CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
+# A Redis that stops answering must cost a request a second, not a worker: socket
+# timeouts for every Redis the cache uses (the broker's are in the Celery block).
+# https://redis.readthedocs.io/en/stable/connections.html#redis.Redis
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+for _cache in CACHES.values():
+    if _cache["BACKEND"].endswith(".RedisCache"):
+        _upper = _cache["BACKEND"].startswith("django_redis.")  # its own spelling
+        for _name, _value in (
+            ("socket_connect_timeout", REDIS_CONNECT_TIMEOUT),
+            ("socket_timeout", REDIS_SOCKET_TIMEOUT),
+        ):
+            _cache.setdefault("OPTIONS", {}).setdefault(
+                _name.upper() if _upper else _name, _value
+            )
 # How long a cached public page may live (papers/cache.py); every save invalidates
 # them anyway. 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=10 * 60)
+
+# Curators log in through the admin: after a login with no (or an unsafe) ?next=,
+# land on the admin index, not on Django's default /accounts/profile/ (a 404).
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# Request bodies: the public forms send a few kilobytes, the admin cover images up to
+# 10 MB (nginx's client_max_body_size). papers.body_size refuses anything larger,
+# from its Content-Length, before Django reads or spools it.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+REQUEST_BODY_MAX_BYTES = 64 * 1024
+ADMIN_REQUEST_BODY_MAX_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -343,7 +391,22 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _name in ("queue", "control", "processed"):
         (_broker_dir / _name).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # The socket timeouts stay above the 1 s BRPOP poll of kombu's Redis transport.
+    # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 60 * 60,
+        "socket_connect_timeout": env.float("CELERY_BROKER_TIMEOUT", default=3.0),
+        "socket_timeout": env.float("CELERY_BROKER_TIMEOUT", default=3.0) + 2,
+    }
+# A web request that enqueues a task while the broker hangs waits at most about
+# this long, twice (https://docs.celeryq.dev/en/stable/userguide/calling.html#retry-policy).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -370,6 +433,8 @@ CELERY_BEAT_SCHEDULE = {
 # JSON lines in production (a traceback is a field of its line), readable text in
 # development (papers/log_format.py). django.request logs 5xx at ERROR, 4xx at WARNING.
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
+# Python warnings (a library's UserWarning) become log lines of the same format.
+logging.captureWarnings(True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

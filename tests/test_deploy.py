@@ -8,8 +8,10 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from csp.decorators import csp_exempt, csp_update
@@ -475,4 +477,105 @@ def test_extra_fields_become_fields_of_the_line():
     assert text.endswith(
         "WARNING papers.services.citations citation refresh partial "
         "event=refresh_run run_id=7 failed=2"
+    )
+
+
+# --- logins and request bodies --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "unsafe_next", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
+def test_an_unsafe_next_after_login_lands_on_the_admin(curator, unsafe_next):
+    response = Client().post(
+        reverse("admin:login"),
+        {"username": "ada", "password": "correct horse", "next": unsafe_next},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+def multipart_post(client, url, size):
+    boundary = "x" * 16
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="language"\r\n\r\nen\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body = head + b"\0" * size + f"\r\n--{boundary}--\r\n".encode()
+    return client.generic(
+        "POST", url, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+@pytest.mark.django_db
+def test_a_large_multipart_post_to_setlang_is_refused_unread(client, tmp_path):
+    with mock.patch(
+        "django.core.files.uploadhandler.TemporaryFileUploadHandler.new_file"
+    ) as spooled:
+        response = multipart_post(client, "/i18n/setlang/", 20 * 1024 * 1024)
+
+    assert response.status_code == 413
+    assert not spooled.called
+    # A language switch, the body it really needs, still works.
+    assert client.post("/i18n/setlang/", {"language": "en"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_admin_takes_cover_sized_uploads_but_not_more(admin_client):
+    url = reverse("admin:index")
+    assert multipart_post(admin_client, url, 5 * 1024 * 1024).status_code != 413
+    assert multipart_post(admin_client, url, 11 * 1024 * 1024).status_code == 413
+
+
+def test_upload_limits_are_set():
+    assert django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 2.5 * 1024 * 1024
+    assert django_settings.REQUEST_BODY_MAX_BYTES <= 1024 * 1024
+
+
+def test_worker_log_lines_are_json_objects(tmp_path):
+    """Celery's own lines (startup, "ready", warnings) come out as JSON objects on
+    stderr, through Django's LOGGING (readinglist/celery.py)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "readinglist.settings",
+        "DJANGO_SECRET_KEY": "integration-test-secret-key-0123456789abcdefghij",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_LOG_FORMAT": "json",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "memory://",
+    }
+    if os.geteuid() == 0:
+        # Celery warns about root before any logging is set up; production runs the
+        # worker as its own user (docs/deploy.md).
+        env["PYTHONWARNINGS"] = "ignore:You're running the worker with superuser"
+    stderr_path = tmp_path / "worker.err"
+    with stderr_path.open("w") as stderr:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "readinglist", "--quiet",
+                "worker", "--pool=solo", "--without-gossip", "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in stderr_path.read_text(errors="replace"):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"no ready worker:\n{stderr_path.read_text()}")
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    lines = [line for line in stderr_path.read_text().splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert any(
+        e["logger"] == "celery.apps.worker" and e["message"].endswith("ready.")
+        for e in events
     )

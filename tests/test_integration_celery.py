@@ -2,6 +2,7 @@
 Celery worker process, against the fake Semantic Scholar on 127.0.0.1."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from django.db import connection
 from papers.models import CitationSnapshot, Paper, RefreshRun
 from tests.conftest import port_open, require
 from tests.factories import CitationSnapshotFactory, PaperFactory
-from tests.fake_s2 import FakeSemanticScholar, default_paper_id
+from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
 
 pytestmark = [
     pytest.mark.integration,
@@ -146,6 +147,105 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
     assert (run.papers_asked, run.updated, run.not_found) == (4, 3, 1)
     assert run.http_calls == 1 and len(s2.calls) == 1
     assert s2.headers[0].get("x-api-key") == "test-key"
+
+
+def worker_env(s2: FakeSemanticScholar) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "readinglist.settings",
+        "DJANGO_SECRET_KEY": "integration-test-secret-key-0123456789abcdefghij",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_LOG_FORMAT": "json",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "SEMANTIC_SCHOLAR_API_URL": s2.base_url,
+        "SEMANTIC_SCHOLAR_API_KEY": "test-key",
+        "SEMANTIC_SCHOLAR_MAX_RPS": "0",
+        "SEMANTIC_SCHOLAR_BACKOFF_FACTOR": "0",
+    }
+
+
+def pool_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()]
+
+
+def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path):
+    """kill -9 of the prefork child mid-refresh: the task goes back on the queue
+    (acks_late + reject_on_worker_lost), runs again to completion, and the run
+    record the dead process left "running" is closed as failed."""
+    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+    require(Path("/proc/self/task").is_dir(), "needs Linux /proc to find the child")
+    paper = PaperFactory(citation_count=10)
+    queue = f"test-killed-{uuid.uuid4().hex[:12]}"
+    log_path = tmp_path / "worker.log"
+
+    with (
+        FakeSemanticScholar(counts={paper.s2_paper_id: 42}) as s2,
+        log_path.open("w") as log,
+    ):
+        # The first call hangs long enough to kill the process making it.
+        s2.script.append(Reply(status=503, delay=25))
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "readinglist", "worker",
+                "--pool=prefork", "--concurrency=1", "--queues", queue,
+                "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
+                "--without-heartbeat", "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=worker_env(s2),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        sender = Celery("integration-test", broker=REDIS_URL)
+        try:
+            wait_for(
+                lambda: "ready." in log_path.read_text(errors="replace"),
+                timeout=STARTUP_TIMEOUT,
+                worker=worker,
+                log_path=log_path,
+                what="ready worker",
+            )
+            sender.send_task("papers.refresh_citations", queue=queue)
+            wait_for(
+                lambda: len(s2.calls) == 1,
+                timeout=RUN_TIMEOUT,
+                worker=worker,
+                log_path=log_path,
+                what="call to the fake API",
+            )
+            (child,) = pool_children(worker.pid)
+            os.kill(child, signal.SIGKILL)
+            wait_for(
+                lambda: RefreshRun.objects.filter(
+                    status=RefreshRun.Status.SUCCEEDED
+                ).exists(),
+                timeout=RUN_TIMEOUT,
+                worker=worker,
+                log_path=log_path,
+                what="refresh run again to completion",
+            )
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            sender.close()
+            _forget_queue(queue)
+
+    log_text = log_path.read_text(errors="replace")
+    assert "WorkerLostError" in log_text
+    paper.refresh_from_db()
+    assert paper.citation_count == 42
+    assert len(s2.calls) == 2  # the cut-short call, then the rerun's
+    killed, rerun = RefreshRun.objects.order_by("started_at")
+    assert killed.status == RefreshRun.Status.FAILED
+    assert "abandoned" in killed.last_error
+    assert rerun.status == RefreshRun.Status.SUCCEEDED
 
 
 def _forget_queue(queue: str) -> None:
