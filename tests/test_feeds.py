@@ -192,7 +192,7 @@ def test_feeds_are_valid_whatever_is_stored(client):
     category = CategoryFactory(slug="cnn", name="CNN\x01", description="关于\x02")
     PlacementFactory(
         category=category,
-        paper__name="Bad\x00Name\x1f",
+        paper__name="Bad\x01Name\x1f",  # PostgreSQL refuses \x00
         paper__title="T\x0c",
         paper__summary="S\x08\u202e",
         paper__year=2020,
