@@ -119,7 +119,12 @@ def _placements(*, sort: str, recorded: bool | None) -> Prefetch:
     placements = Placement.objects.select_related("paper")
     if recorded is not None:
         placements = placements.filter(paper__is_recorded=recorded)
-    if sort in PAPER_SORTS and sort != "curated":
+    if sort == "citations":
+        # Papers without a count keep the curator's order below the counted ones,
+        # rather than turning the list into an alphabetical one before any refresh.
+        cited = F("paper__citation_count").desc(nulls_last=True)
+        placements = placements.order_by(cited, "position", "id")
+    elif sort in PAPER_SORTS and sort != "curated":
         placements = placements.order_by(*_paper_ordering(sort, prefix="paper__"))
     else:
         placements = placements.order_by("position", "id")
@@ -153,13 +158,27 @@ def category_detail(
 
 def paper_detail(*, slug: str) -> Paper | None:
     """A paper with its categories, its videos and its citation history, as
-    ``category_list``, ``video_list`` and ``history`` (four queries)."""
-    return (
+    ``category_list``, ``video_list`` and ``history`` (five queries).
+
+    Each category carries ``previous_paper`` and ``next_paper``: the paper's
+    neighbours in curator order (None at either end), read with one query for all
+    the categories.
+    """
+    neighbours = (
+        Placement.objects.select_related("paper")
+        .only("category_id", "position", "paper__name", "paper__slug")
+        .order_by("position", "id")
+    )
+    paper = (
         Paper.objects.filter(slug=slug)
         .prefetch_related(
             Prefetch(
                 "categories",
-                queryset=Category.objects.order_by("position", "id"),
+                queryset=Category.objects.order_by("position", "id").prefetch_related(
+                    Prefetch(
+                        "placements", queryset=neighbours, to_attr="ordered_placements"
+                    )
+                ),
                 to_attr="category_list",
             ),
             Prefetch(
@@ -175,6 +194,17 @@ def paper_detail(*, slug: str) -> Paper | None:
         )
         .first()
     )
+    if paper is not None:
+        for category in paper.category_list:
+            _set_neighbours(category, paper)
+    return paper
+
+
+def _set_neighbours(category: Category, paper: Paper) -> None:
+    papers = [placement.paper for placement in category.ordered_placements]
+    index = next(i for i, p in enumerate(papers) if p.pk == paper.pk)
+    category.previous_paper = papers[index - 1] if index > 0 else None
+    category.next_paper = papers[index + 1] if index + 1 < len(papers) else None
 
 
 def video_list():

@@ -18,7 +18,12 @@ urlpatterns = [
     path("feeds/papers/", LatestPapersFeed(), name="papers_feed"),
     path("feeds/videos/", LatestVideosFeed(), name="videos_feed"),
     path("feeds/categories/<slug:slug>/", CategoryPapersFeed(), name="category_feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": SITEMAPS, "template_name": "papers/sitemap.xml"},
+        name="sitemap",
+    ),
     path("requests/", request_views.requests_page, name="requests"),
     path("requests/hint/", request_views.request_hint, name="request_hint"),
     path("requests/<int:pk>/vote/", request_views.request_vote, name="request_vote"),

@@ -6,9 +6,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from papers.views.health import healthz
+from papers.views.public import favicon
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon, such as the admin.
+    path("favicon.ico", favicon, name="favicon"),
     # DJANGO_ADMIN_URL: the admin is not where password-guessing bots look first.
     path(settings.ADMIN_URL, admin.site.urls),
     # The language switcher posts here from every public page. Exempt from CSRF so

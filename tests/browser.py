@@ -117,9 +117,6 @@ class Browsing:
         context.set_default_timeout(TIMEOUT_MS)
         self._contexts.append(context)
         context.route(NOT_LOOPBACK, _empty_page)
-        # The site has no favicon; the browser's automatic request for one is not
-        # the site's doing, so it does not count as a console error.
-        context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
 
         problems: list[str] = []
         context.expose_function(

@@ -131,7 +131,7 @@ def assert_well_formed_page(html: str, *, lang: str, chrome: bool = True):
     assert checker.tags["header"] >= 1 and checker.tags["footer"] >= 1
     assert all(nav.get("aria-label") for nav in checker.navs)
     if chrome:  # the site header: main navigation and the language switcher
-        assert checker.navs and "language-select" in checker.label_for
+        assert checker.navs and 'class="language-form"' in html
     duplicated = [i for i, n in checker.ids.items() if n > 1]
     assert not duplicated, duplicated
     for control in checker.controls:
@@ -192,9 +192,16 @@ def test_home_table_row_has_mark_year_links_summary_and_count(client):
 
 
 def test_count_never_fetched_shows_a_dash(client):
+    # Another paper has a count: this one only lacks its own.
     PlacementFactory(paper__citation_count=None)
+    PlacementFactory(paper__citation_count=5)
     _, html = page(client, "/")
-    assert re.search(r'<td class="col-citations"[^>]*>–</td>', html)
+    assert re.search(
+        r'<td class="col-citations"><span class="cell-label">引用</span>'
+        r'<span class="no-count" title="暂无引用数" aria-label="暂无引用数">–</span>',
+        html,
+    )
+    assert "尚未获取" not in html
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
@@ -407,7 +414,8 @@ def test_paper_page_embeds_players_lazily_without_autoplay(client, transformer):
 
 def test_paper_page_video_title_and_notes_are_sanitised_markdown(client, transformer):
     _, html = page(client, transformer.get_absolute_url())
-    assert '<a href="https://arxiv.org/abs/1706.03762"' in html
+    title = re.search(r'<h3 class="video-title".*?</h3>', html, re.S).group(0)
+    assert 'href="https://www.bilibili.com/video/BV1pu411o7BE/"' in title
     assert "<strong>重点</strong>" in html
     assert "<script>alert(1)" not in html
     assert 'href="javascript:' not in html
@@ -442,6 +450,8 @@ def test_paper_page_with_one_snapshot_says_so_without_a_chart(client, transforme
     other = PaperFactory()
     _, html = page(client, other.get_absolute_url())
     assert "<svg" not in html and "还没有引用数记录" in html
+    # It says why: nothing has been fetched yet, as opposed to a single point.
+    assert "还没有从 Semantic Scholar 获取过这篇论文的引用数" in html
     assert "这篇论文还没有精读视频" in html and "还没有获取" in html
 
 
@@ -485,10 +495,14 @@ def test_videos_page_shows_title_duration_platforms_and_papers(client, transform
         html,
         re.S,
     ).group(0)
-    assert (
-        '<a href="https://arxiv.org/abs/1706.03762" rel="noopener noreferrer nofollow">'
-        "Transformer</a> 逐段精读" in article
+    # The title leads to the video, not to the paper's PDF.
+    title = re.search(r'<h2 class="video-title".*?</h2>', article, re.S).group(0)
+    assert re.search(
+        r'<a href="https://www.bilibili.com/video/BV1pu411o7BE/" rel="noopener">'
+        r"Transformer 逐段精读</a>",
+        title,
     )
+    assert "arxiv.org" not in title
     assert '<time datetime="PT1H27M5S">1:27:05</time>' in article
     assert 'href="https://www.bilibili.com/video/BV1pu411o7BE/"' in article
     assert 'href="https://youtu.be/nzqlFIcCSWQ"' in article
@@ -653,13 +667,22 @@ def test_language_switcher_sets_english_and_back(client, sortable):
     _, html = page(client, "/")
     form = re.search(r'<form class="language-form".*?</form>', html, re.S).group(0)
     assert 'action="/i18n/setlang/" method="post"' in form
-    assert '<label for="language-select">' in form
-    assert '<button type="submit">' in form
+    assert 'aria-label="语言"' in form
+    # One small toggle button: the other language, named in that language.
+    buttons = re.findall(r"<button [^>]*>.*?</button>", form)
+    assert buttons == [
+        '<button type="submit" name="language" value="en" lang="en">'
+        '<span class="language-name">English</span>'
+        '<span class="language-code" aria-hidden="true">EN</span></button>'
+    ]
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/?sort=name"})
     assert response.status_code == 302 and response["Location"] == "/?sort=name"
     html = client.get("/?sort=name").content.decode()
     assert '<html lang="en">' in html and "<h2 " in html and ">NLP</a></h2>" in html
-    assert '<option value="en" lang="en" selected>' in html
+    assert (
+        'value="zh-hans" lang="zh-hans"><span class="language-name">简体中文</span>'
+        in html
+    )
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     html = client.get("/").content.decode()
     assert '<html lang="zh-hans">' in html and ">自然语言处理</a></h2>" in html
@@ -741,7 +764,7 @@ MAX_QUERIES = {
     "home fragment": 2,  # the fragment has no totals and no footer
     "category": 3,  # category, placements+papers, last refresh
     "category fragment": 2,
-    "paper": 5,  # paper, categories, videos, snapshots, last refresh
+    "paper": 6,  # paper, categories, neighbours, videos, snapshots, last refresh
     "videos": 3,  # videos, their papers, last refresh
     "search": 3,  # papers, their categories, last refresh
     "search fragment": 2,
@@ -834,3 +857,264 @@ def test_pages_name_a_self_hosted_icon(client):
     response = client.get("/")
     assert '<link rel="icon" href="/static/img/favicon.svg"' in response.text
     assert client.get("/static/img/favicon.svg").status_code == 200
+
+
+# Before any count is fetched ----------------------------------------------------------
+
+
+@pytest.fixture
+def uncounted():
+    """A category in curator order Zeta, Alpha, Mu: no paper has a count yet."""
+    category = CategoryFactory(slug="cv", name="计算机视觉")
+    for position, name in enumerate(["Zeta", "Alpha", "Mu"]):
+        PlacementFactory(
+            category=category,
+            position=position,
+            paper__name=name,
+            paper__citation_count=None,
+        )
+    return category
+
+
+@pytest.mark.parametrize("where", ["home", "category"])
+def test_citation_sort_without_counts_says_so_and_keeps_curator_order(
+    client, uncounted, where
+):
+    base = "/" if where == "home" else uncounted.get_absolute_url()
+    for htmx in (False, True):
+        _, html = page(client, base + "?sort=citations", htmx=htmx)
+        # Not silently alphabetical: the curator's order, and the page says so.
+        assert row_names(html) == ["Zeta", "Alpha", "Mu"]
+        text = text_of(html)
+        assert "引用最多 (尚未获取)" in text
+        assert "引用数 (尚未获取)" in text
+        assert "引用数尚未获取" in text and "按“推荐顺序”排列" in text
+        cells = re.findall(r'<span class="no-count"[^>]*>([^<]*)</span>', html)
+        assert cells == ["尚未获取"] * 3
+    _, html = page(client, base + "?sort=citations", lang="en")
+    assert "Not fetched yet" in text_of(html)
+
+
+def test_once_a_count_arrives_it_sorts_first_and_the_rest_keep_curator_order(
+    client, uncounted
+):
+    _, html = page(client, "/")
+    assert "尚未获取" in html  # the default sort says it too
+    Paper.objects.filter(name="Mu").update(citation_count=3)
+    _, html = page(client, "/?sort=citations")
+    assert row_names(html) == ["Mu", "Zeta", "Alpha"]  # NULLS LAST
+    assert "尚未获取" not in html and "引用数尚未获取" not in html
+
+
+def test_search_sorted_by_citations_without_counts_names_its_order(client, uncounted):
+    _, html = page(client, "/search/?q=a&sort=citations")
+    assert row_names(html) == ["Alpha", "Mu", "Zeta"]
+    assert "按“名字”排列" in text_of(html)
+
+
+# Phone and desktop layout hooks ------------------------------------------------------
+
+
+def test_every_paper_table_shares_one_set_of_column_widths(client, sortable):
+    CategoryFactory()  # an empty table too
+    PlacementFactory(paper__citation_count=1)
+    _, html = page(client, "/")
+    colgroups = re.findall(r"<colgroup>.*?</colgroup>", html, re.S)
+    assert len(colgroups) == 3 and len(set(colgroups)) == 1
+    assert re.findall(r'<col class="([^"]+)">', colgroups[0]) == [
+        "col-recorded",
+        "col-year",
+        "col-name",
+        "col-summary",
+        "col-citations",
+    ]
+    css = (Path(settings_static_dir()) / "css" / "site.css").read_text()
+    assert "table-layout: fixed" in css
+
+
+def settings_static_dir():
+    from django.conf import settings
+
+    return settings.STATICFILES_DIRS[0]
+
+
+@pytest.mark.parametrize(("lang", "label"), [("zh-hans", "引用"), ("en", "Citations")])
+def test_citation_cells_carry_their_label_for_the_card_layout(
+    client, sortable, lang, label
+):
+    _, html = page(client, "/", lang=lang)
+    cells = re.findall(r'<td class="col-citations">(.*?)</td>', html, re.S)
+    assert len(cells) == 4
+    assert all(
+        cell.startswith(f'<span class="cell-label">{label}</span>') for cell in cells
+    )
+
+
+# Paper page -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://arxiv.org/abs/1706.03762",
+        "https://arxiv.org/pdf/1706.03762.pdf",
+        "http://www.arxiv.org/abs/1706.03762v5",
+    ],
+)
+def test_paper_page_shows_one_link_when_original_is_the_arxiv_page(client, url):
+    paper = PaperFactory(url=url, arxiv_id="1706.03762")
+    _, html = page(client, paper.get_absolute_url())
+    links = re.search(r'<ul class="links">.*?</ul>', html, re.S).group(0)
+    assert links.count("1706.03762") == 2  # one href, one label
+    assert text_of(links).startswith("论文原文 (arXiv 1706.03762)")
+
+
+def test_paper_page_shows_both_links_when_they_differ(client):
+    paper = PaperFactory(
+        url="https://papers.nips.cc/paper/7181-attention", arxiv_id="1706.03762"
+    )
+    _, html = page(client, paper.get_absolute_url())
+    links = re.search(r'<ul class="links">.*?</ul>', html, re.S).group(0)
+    assert 'href="https://papers.nips.cc/paper/7181-attention"' in links
+    assert 'href="https://arxiv.org/abs/1706.03762"' in links
+    assert "论文原文" in links and "arXiv 1706.03762" in links
+
+
+def pager(html):
+    nav = re.search(r'<nav class="paper-pager".*?</nav>', html, re.S)
+    if nav is None:
+        return []
+    return [
+        (rel, unescape(name).strip())
+        for rel, name in re.findall(
+            r'rel="(prev|next)"><span class="pager-label">[^<]*</span>([^<]*)</a>',
+            nav.group(0),
+        )
+    ]
+
+
+def test_paper_page_links_previous_and_next_in_each_category(
+    client, django_assert_num_queries
+):
+    cnn = CategoryFactory(name="CNN", position=0)
+    gan = CategoryFactory(name="GAN", position=1)
+    papers = {name: PaperFactory(name=name) for name in ["A", "B", "C", "D"]}
+    for position, name in enumerate(["A", "B", "C"]):
+        PlacementFactory(category=cnn, paper=papers[name], position=position)
+    PlacementFactory(category=gan, paper=papers["D"], position=0)
+    PlacementFactory(category=gan, paper=papers["B"], position=1)
+
+    _, html = page(client, papers["B"].get_absolute_url())
+    assert pager(html) == [("prev", "A"), ("next", "C"), ("prev", "D")]
+    nav = re.search(r'<nav class="paper-pager".*?</nav>', html, re.S).group(0)
+    assert nav.index(">CNN<") < nav.index(">GAN<")
+    assert f'href="{papers["C"].get_absolute_url()}" rel="next"' in nav
+    assert pager(page(client, papers["A"].get_absolute_url())[1]) == [("next", "B")]
+    assert pager(page(client, papers["C"].get_absolute_url())[1]) == [("prev", "B")]
+    lonely = PaperFactory()
+    assert pager(page(client, lonely.get_absolute_url())[1]) == []
+
+    # The same number of queries however many categories the paper is in.
+    for n in range(5):
+        PlacementFactory(paper=papers["B"], category=CategoryFactory(), position=n)
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_num_queries(MAX_QUERIES["paper"]):
+        response = client.get(papers["B"].get_absolute_url())
+    assert len(pager(response.content.decode())) == 3
+
+
+def test_unrecorded_paper_offers_to_request_a_reading_of_itself(client, transformer):
+    paper = PaperFactory(
+        name="ViT",
+        title="An Image is Worth 16x16 Words",
+        url="https://arxiv.org/abs/2010.11929",
+        is_recorded=False,
+    )
+    _, html = page(client, paper.get_absolute_url())
+    link = re.search(r'<p class="request-reading">\s*<a href="([^"]+)">', html)
+    href = unescape(link.group(1))
+    assert href == (
+        "/requests/?url=https%3A%2F%2Farxiv.org%2Fabs%2F2010.11929"
+        "&title=An+Image+is+Worth+16x16+Words#request-form"
+    )
+    assert client.get(href.split("#")[0]).status_code == 200
+    _, html = page(client, transformer.get_absolute_url())  # recorded already
+    assert 'class="request-reading"' not in html
+
+
+def test_dropped_footnote_leaves_balanced_brackets(client):
+    readme_import(
+        text=(
+            "## 视频\n\n"
+            "| 日期 | 标题 | 封面 | 时长 | 视频（播放数） |\n"
+            "| --- | --- | --- | --- | --- |\n"
+            "| 10/27/21 | [Transformer](https://arxiv.org/abs/1706.03762) 逐段精读"
+            "<br> （视频中提到的文献 [^transformer]) | | 1:27:05 | "
+            "[B站](https://www.bilibili.com/video/BV1pu411o7BE/) |\n\n"
+            "[^transformer]: 1 [综述](https://arxiv.org/abs/2108.07258)\n\n"
+            "## 自然语言处理\n\n"
+            "| 已录制 | 年份 | 名字 | 简介 | 引用 |\n"
+            "| --- | --- | --- | --- | --- |\n"
+            "| ✅ | 2017 | [Transformer](https://arxiv.org/abs/1706.03762) | 架构 | |\n"
+        )
+    )
+    video = VideoNote.objects.get()
+    assert "（视频中提到的文献）" in video.plain_title
+    _, html = page(client, "/videos/")
+    assert "（视频中提到的文献）" in html and "（视频中提到的文献)" not in html
+    feed = client.get("/feeds/videos/").content.decode()
+    assert "（视频中提到的文献)" not in feed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("（视频中提到的文献)", "（视频中提到的文献）"),
+        ("(ASCII）", "(ASCII)"),
+        (
+            "[a](https://x.org/a_(b)) （注 (内)）",
+            "[a](https://x.org/a_(b)) （注 (内)）",
+        ),
+        ("（外 (内)）", "（外 (内)）"),
+        ("stray) and （open", "stray) and （open"),
+    ],
+)
+def test_balance_brackets(text, expected):
+    from papers.markup import balance_brackets
+
+    assert balance_brackets(text) == expected
+
+
+# Favicon and sitemap ----------------------------------------------------------------
+
+
+def test_favicon_ico_answers_on_every_page_including_the_admin(client, admin_client):
+    for c in (client, admin_client):
+        response = c.get("/favicon.ico")
+        assert response.status_code == 302
+        assert response["Location"] == "/static/img/favicon.svg"
+        assert "max-age=86400" in response["Cache-Control"]
+        icon = c.get(response["Location"])
+        assert icon.status_code == 200 and "svg" in icon["Content-Type"]
+    # The admin names no icon, so its pages make browsers ask for this one.
+    admin_html = admin_client.get("/admin/").content.decode()
+    assert 'rel="icon"' not in admin_html or "favicon" in admin_html
+    assert client.head("/favicon.ico").status_code == 302
+    assert client.post("/favicon.ico").status_code == 405
+
+
+def test_sitemap_names_a_same_origin_stylesheet_that_makes_it_readable(client):
+    PaperFactory(slug="resnet")
+    response = client.get("/sitemap.xml")
+    body = response.content.decode()
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    stylesheet = re.search(r'<\?xml-stylesheet type="text/css" href="([^"]+)"\?>', body)
+    assert stylesheet and stylesheet.group(1) == "/static/css/sitemap.css"
+    assert "<loc>http://testserver/papers/resnet/</loc>" in body
+    css = client.get(stylesheet.group(1))
+    assert css.status_code == 200 and css["Content-Type"].startswith("text/css")
+    text = b"".join(css.streaming_content).decode()
+    assert re.search(r"(?m)^url \{\n  display: block;", text)
+    assert re.search(r"(?m)^loc \{\n  display: block;", text)

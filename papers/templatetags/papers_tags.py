@@ -104,7 +104,7 @@ def last_refresh():
 
 
 @register.simple_tag
-def paper_rows(papers, show_categories=False):
+def paper_rows(papers, show_categories=False, citations_missing=False):
     """The ``<tr>`` rows of a paper table (templates/papers/_paper_table.html).
 
     Built with format_html rather than a template loop because the home page draws
@@ -115,6 +115,11 @@ def paper_rows(papers, show_categories=False):
     original = _("论文原文")
     no_count = _("暂无引用数")
     updated = _("更新于")
+    # The phone's card layout hides the table header, so the count names itself
+    # (site.css shows this label only there).
+    label = format_html('<span class="cell-label">{}</span>', _("引用"))
+    # Before the first refresh every cell says why it is empty, not just "–".
+    missing = _("尚未获取") if citations_missing else "–"
     # One reverse() for the whole table: slugs are [-a-zA-Z0-9_], so the pattern
     # puts them in the URL as they are.
     paper_url = reverse("papers:paper", args=["slug-placeholder"])
@@ -157,8 +162,11 @@ def paper_rows(papers, show_categories=False):
             )
         if paper.citation_count is None:
             count = format_html(
-                '<td class="col-citations" title="{0}" aria-label="{0}">–</td>',
+                '<td class="col-citations">{0}'
+                '<span class="no-count" title="{1}" aria-label="{1}">{2}</span></td>',
+                label,
                 no_count,
+                missing,
             )
         elif paper.citations_updated_at:
             when = timezone.localtime(paper.citations_updated_at)
@@ -166,8 +174,9 @@ def paper_rows(papers, show_categories=False):
             if minute not in ages:
                 ages[minute] = updated_ago(when, now)
             count = format_html(
-                '<td class="col-citations"><data value="{}" title="{} {}">{}</data>'
+                '<td class="col-citations">{}<data value="{}" title="{} {}">{}</data>'
                 '<small class="updated">{}</small></td>',
+                label,
                 paper.citation_count,
                 updated,
                 when.strftime("%Y-%m-%d %H:%M"),
@@ -176,7 +185,8 @@ def paper_rows(papers, show_categories=False):
             )
         else:
             count = format_html(
-                '<td class="col-citations"><data value="{}">{}</data></td>',
+                '<td class="col-citations">{}<data value="{}">{}</data></td>',
+                label,
                 paper.citation_count,
                 citations(paper.citation_count),
             )

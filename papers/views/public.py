@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import selectors
+from papers import identifiers, selectors
 from papers.cache import cache_public_page, choice, free_text
 
 SEARCH_MAX_QUERY = 200
@@ -33,6 +36,7 @@ SORT_LABELS = {
 }
 RECORDED_LABELS = {"": _("全部"), "yes": _("已录制"), "no": _("未录制")}
 RECORDED_VALUES = {"": None, "yes": True, "no": False}
+NOT_FETCHED = _("尚未获取")
 
 
 def clean_query(raw: str) -> str:
@@ -92,21 +96,45 @@ def _list_url(request, *, sorts, options: ListOptions, **changes) -> str:
     return f"{request.path}?{urlencode(params)}" if params else request.path
 
 
-def _list_controls(request, *, sorts, options: ListOptions) -> dict:
-    """Sort and filter links: plain links that htmx upgrades to in-place swaps."""
+def _list_controls(
+    request, *, sorts, options: ListOptions, papers, fallback_order=""
+) -> dict:
+    """Sort and filter links: plain links that htmx upgrades to in-place swaps.
+
+    When no paper in view has a citation count yet (before the first refresh), the
+    citation sort says so, and so does the list when it is sorted that way: it
+    names the order the papers are actually in instead of looking sorted.
+    """
 
     def url(**changes):
         return _list_url(request, sorts=sorts, options=options, **changes)
 
+    papers = list(papers)
+    citations_missing = bool(papers) and all(
+        paper.citation_count is None for paper in papers
+    )
     sort_links = [
-        {"label": SORT_LABELS[s], "url": url(sort=s), "current": s == options.sort}
+        {
+            "label": SORT_LABELS[s],
+            "url": url(sort=s),
+            "current": s == options.sort,
+            "note": NOT_FETCHED if s == "citations" and citations_missing else "",
+        }
         for s in sorts
     ]
     filter_links = [
         {"label": label, "url": url(recorded=r), "current": r == options.recorded}
         for r, label in RECORDED_LABELS.items()
     ]
-    return {"options": options, "sort_links": sort_links, "filter_links": filter_links}
+    return {
+        "options": options,
+        "sort_links": sort_links,
+        "filter_links": filter_links,
+        "citations_missing": citations_missing,
+        "citation_sort_fallback": (
+            fallback_order if citations_missing and options.sort == "citations" else ""
+        ),
+    }
 
 
 def _wants_fragment(request) -> bool:
@@ -125,11 +153,20 @@ def _render(request, template_name: str, context: dict, *, fragment: str):
 @vary_on_headers("HX-Request")
 def home(request):
     options = ListOptions.from_request(request, sorts=selectors.PAPER_SORTS)
+    categories = selectors.category_tables(
+        sort=options.sort, recorded=options.recorded_filter
+    )
     context = {
-        "categories": selectors.category_tables(
-            sort=options.sort, recorded=options.recorded_filter
+        "categories": categories,
+        **_list_controls(
+            request,
+            sorts=selectors.PAPER_SORTS,
+            options=options,
+            papers=(
+                paper for category in categories for paper in category.listed_papers
+            ),
+            fallback_order=SORT_LABELS["curated"],
         ),
-        **_list_controls(request, sorts=selectors.PAPER_SORTS, options=options),
     }
     if not _wants_fragment(request):
         context["totals"] = selectors.list_totals()  # shown above the fragment
@@ -148,7 +185,13 @@ def category(request, slug):
         raise Http404("No such category")
     context = {
         "category": category,
-        **_list_controls(request, sorts=selectors.PAPER_SORTS, options=options),
+        **_list_controls(
+            request,
+            sorts=selectors.PAPER_SORTS,
+            options=options,
+            papers=category.listed_papers,
+            fallback_order=SORT_LABELS["curated"],
+        ),
     }
     return _render(request, "papers/category.html", context, fragment="paper-list")
 
@@ -159,7 +202,24 @@ def paper(request, slug):
     paper = selectors.paper_detail(slug=slug)
     if paper is None:
         raise Http404("No such paper")
-    return render(request, "papers/paper.html", {"paper": paper})
+    return render(request, "papers/paper.html", _paper_context(paper))
+
+
+def _paper_context(paper) -> dict:
+    # "论文原文" is often the arXiv page itself (or its PDF): then one link says both.
+    same_link = bool(paper.url and paper.arxiv_url) and identifiers.normalise_url(
+        paper.url
+    ) == identifiers.normalise_url(paper.arxiv_url)
+    request_url = ""
+    if not paper.is_recorded:
+        # The request form reads ?url= and ?title= to fill itself in.
+        params = {
+            "url": paper.url or paper.arxiv_url,
+            "title": paper.title or paper.name,
+        }
+        query = urlencode({key: value for key, value in params.items() if value})
+        request_url = f"{reverse('papers:requests')}?{query}#request-form"
+    return {"paper": paper, "arxiv_is_original": same_link, "request_url": request_url}
 
 
 @require_safe
@@ -192,7 +252,13 @@ def search(request):
         "results": results[:limit],
         "results_capped": len(results) > limit,
         "max_results": limit,
-        **_list_controls(request, sorts=selectors.SEARCH_SORTS, options=options),
+        **_list_controls(
+            request,
+            sorts=selectors.SEARCH_SORTS,
+            options=options,
+            papers=results[:limit],
+            fallback_order=SORT_LABELS["name"],
+        ),
     }
     return _render(request, "papers/search.html", context, fragment="results")
 
@@ -204,3 +270,14 @@ def readme(request):
     return HttpResponse(
         selectors.readme_markdown(), content_type="text/markdown; charset=utf-8"
     )
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico: the site's SVG icon, for the pages that name none (the admin).
+
+    A temporary redirect to the static file's hashed name, which changes with the
+    icon; the day's max-age spares browsers the round trip.
+    """
+    return HttpResponseRedirect(static("img/favicon.svg"))
