@@ -46,31 +46,41 @@ def box(locator):
 # --- History restore under the CSP -------------------------------------------------
 
 
+def go_back_to_a_fresh_page(page):
+    """Back, then wait until the page has been loaded again: htmx keeps no DOM
+    snapshots (base.html), so each Back to an htmx-pushed entry reloads it."""
+    page.evaluate("window.__before_back = true")
+    page.go_back()
+    page.wait_for_function(
+        "() => !window.__before_back && document.readyState === 'complete'"
+    )
+
+
 def test_back_after_live_search_raises_no_csp_violation(two_categories, browsing, page):
     page.goto("/")
     page.get_by_role("link", name="最新").first.click()  # an htmx swap that pushes
     expect(page).to_have_url(re.compile(r"/\?sort=-year$"))
     page.goto("/search/")
-    box_ = page.get_by_role("searchbox")
-    box_.fill("Paper")
+    search_box = page.get_by_role("searchbox")
+    search_box.fill("Paper")
     expect(page).to_have_url(re.compile(r"/search/\?q=Paper$"))
-    box_.fill("Paper 1")
+    search_box.fill("Paper 1")
     expect(page).to_have_url(re.compile(r"/search/\?q=Paper%201$"))
     expect(page.get_by_role("link", name="Paper 1-0", exact=True)).to_be_visible()
 
-    page.go_back()
+    go_back_to_a_fresh_page(page)
     expect(page).to_have_url(re.compile(r"/search/\?q=Paper$"))
     expect(page.get_by_role("searchbox")).to_have_value("Paper")
     expect(page.get_by_role("link", name="Paper 0-0", exact=True)).to_be_visible()
-    page.go_back()
+    go_back_to_a_fresh_page(page)
     expect(page).to_have_url(re.compile(r"/search/$"))
     expect(page.get_by_role("searchbox")).to_have_value("")
-    page.go_back()
+    page.go_back()  # a page loaded in full: the browser's own Back
     expect(page).to_have_url(re.compile(r"/\?sort=-year$"))
     expect(page.get_by_role("link", name="最新").first).to_have_attribute(
         "aria-current", "true"
     )
-    page.go_back()
+    go_back_to_a_fresh_page(page)
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("link", name="推荐顺序").first).to_have_attribute(
         "aria-current", "true"
