@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from papers.admin.refresh import CitationRefreshAdminMixin
 from papers.models import (
+    CURATABLE_FIELDS,
     Category,
     CitationSnapshot,
     Paper,
@@ -25,6 +26,14 @@ admin.site.site_title = _("论文精读管理")
 admin.site.index_title = _("内容管理")
 
 
+class _LinesField(forms.CharField):
+    """Text whose line endings do not count as a change (browsers send CRLF)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return "\n".join(line.strip() for line in value.splitlines()).strip()
+
+
 class PaperAdminForm(forms.ModelForm):
     """Curators paste links; the form turns them into ids or says what is wrong."""
 
@@ -34,17 +43,41 @@ class PaperAdminForm(forms.ModelForm):
     )
     arxiv_id = forms.CharField(label=_("arXiv ID"), max_length=500, required=False)
     doi = forms.CharField(label=_("DOI"), max_length=500, required=False)
+    # One author a line, easier to edit than the stored JSON list.
+    authors = _LinesField(
+        label=_("作者"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("每行一位作者，按署名顺序。"),
+    )
+    curated_fields = forms.MultipleChoiceField(
+        label=_("编辑维护的字段"),
+        required=False,
+        choices=[(name, name) for name in CURATABLE_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "勾选的字段由编辑维护，夜间刷新不会覆盖；改动一个详情字段会自动勾选它，"
+            "取消勾选则交还给 Semantic Scholar。"
+        ),
+    )
 
     class Meta:
         model = Paper
         fields = [
             "name", "title", "url", "year", "summary", "is_recorded",
             "slug", "s2_paper_id", "arxiv_id", "doi",
+            "authors", "venue", "venue_type", "journal_volume", "journal_pages",
+            "publication_date", "abstract", "tldr", "open_access_pdf_url",
+            "curated_fields",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        # Also when bound: "changed" compares the posted text with this.
+        self.initial["authors"] = "\n".join(
+            a.get("name", "") for a in self.instance.authors or []
+        )
         self.fields["slug"].help_text = _("留空则根据名字自动生成。")
         self.fields["s2_paper_id"].help_text = _(
             "40 位十六进制 ID，或直接粘贴 semanticscholar.org 的论文链接。"
@@ -64,6 +97,23 @@ class PaperAdminForm(forms.ModelForm):
 
     def clean_doi(self):
         return self._clean_id("doi")
+
+    def clean_authors(self):
+        """Names one a line; an unchanged name keeps its Semantic Scholar id."""
+        known = {a.get("name"): a.get("authorId") for a in self.instance.authors or []}
+        names = [line.strip() for line in self.cleaned_data["authors"].splitlines()]
+        return [
+            {"name": name[:300], "authorId": known.get(name) or None}
+            for name in names
+            if name
+        ]
+
+    def clean_curated_fields(self):
+        """A detail the curator changed in this form becomes theirs."""
+        ticked = set(self.cleaned_data["curated_fields"])
+        changed = set(self.changed_data) & set(CURATABLE_FIELDS)
+        # An unticked box hands the field back to the refresh, unless edited too.
+        return [name for name in CURATABLE_FIELDS if name in ticked | changed]
 
     def clean(self):
         cleaned = super().clean()
@@ -126,12 +176,34 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "citation_count",
         "citations_updated_at",
+        "details_fetched_at",
+        "yearly_citations_fetched_at",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["name", "title", "url", "year", "summary", "is_recorded"]}),
         (_("标识"), {"fields": ["slug", "s2_paper_id", "arxiv_id", "doi"]}),
+        (
+            _("详情（Semantic Scholar）"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "authors",
+                    "venue",
+                    "venue_type",
+                    "journal_volume",
+                    "journal_pages",
+                    "publication_date",
+                    "tldr",
+                    "abstract",
+                    "open_access_pdf_url",
+                    "curated_fields",
+                    "details_fetched_at",
+                    "yearly_citations_fetched_at",
+                ],
+            },
+        ),
         (
             _("引用"),
             {

@@ -1,5 +1,6 @@
 from papers.models.catalogue import (
     ARXIV_ID_VALIDATOR,
+    CURATABLE_FIELDS,
     DOI_VALIDATOR,
     S2_ID_VALIDATOR,
     Category,
@@ -12,18 +13,22 @@ from papers.models.catalogue import (
 from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
+from papers.models.scholarly import PaperLink, ReferenceList
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",
+    "CURATABLE_FIELDS",
     "DOI_VALIDATOR",
     "S2_ID_VALIDATOR",
     "Category",
     "CitationSnapshot",
     "Paper",
+    "PaperLink",
     "PaperQuerySet",
     "Placement",
     "RateLimitCounter",
     "ReadingRequest",
+    "ReferenceList",
     "RefreshRun",
     "RequestVote",
     "VideoNote",

@@ -28,6 +28,26 @@ DOI_VALIDATOR = RegexValidator(
 )
 
 
+# The details the nightly refresh writes and a curator may take over: once a
+# curator edits one in the admin it is named in Paper.curated_fields and the
+# refresh leaves it alone. title and year keep their older rule (the refresh only
+# fills them while blank).
+CURATABLE_FIELDS = (
+    "authors",
+    "venue",
+    "venue_type",
+    "publication_types",
+    "journal_volume",
+    "journal_pages",
+    "publication_date",
+    "abstract",
+    "tldr",
+    "open_access_pdf_url",
+    "reference_count",
+    "fields_of_study",
+)
+
+
 class Category(models.Model):
     name = models.CharField(_("名称"), max_length=200, unique=True)
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
@@ -103,6 +123,76 @@ class Paper(models.Model):
     citations_updated_at = models.DateTimeField(
         _("引用数更新于"), null=True, blank=True
     )
+    # Details from Semantic Scholar's nightly batch call (issue 13). A curator's
+    # value wins: a field named in ``curated_fields`` is never written by the
+    # refresh, and an empty or failed answer never blanks a stored value.
+    authors = models.JSONField(
+        _("作者"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '按顺序的作者列表，例如 [{"name": "Ashish Vaswani", "authorId": "1"}]。'
+        ),
+    )
+    venue = models.CharField(_("发表于"), max_length=300, blank=True)
+    venue_type = models.CharField(
+        _("发表类型"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "journal 或 conference（来自 Semantic Scholar 的 publicationVenue）。"
+        ),
+    )
+    publication_types = models.JSONField(
+        _("文献类型"),
+        default=list,
+        blank=True,
+        help_text=_('Semantic Scholar 的 publicationTypes，例如 ["JournalArticle"]。'),
+    )
+    journal_volume = models.CharField(_("卷"), max_length=50, blank=True)
+    journal_pages = models.CharField(_("页码"), max_length=50, blank=True)
+    publication_date = models.DateField(_("发表日期"), null=True, blank=True)
+    abstract = models.TextField(_("摘要"), blank=True)
+    tldr = models.TextField(_("TLDR"), blank=True)
+    open_access_pdf_url = models.URLField(
+        _("开放获取 PDF"), max_length=1000, blank=True
+    )
+    reference_count = models.PositiveIntegerField(
+        _("参考文献数"), null=True, blank=True
+    )
+    fields_of_study = models.JSONField(_("研究领域"), default=list, blank=True)
+    details_fetched_at = models.DateTimeField(
+        _("详情获取于"),
+        null=True,
+        blank=True,
+        help_text=_("最近一次从 Semantic Scholar 写入详情的时间。"),
+    )
+    details_fetched_on = models.JSONField(
+        _("各项详情的获取时间"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            '每个字段最近一次写入的时间，例如 {"abstract": "2026-12-01T03:00:00Z"}。'
+        ),
+    )
+    curated_fields = models.JSONField(
+        _("编辑维护的字段"),
+        default=list,
+        blank=True,
+        help_text=_("编辑在后台改过的字段名；夜间刷新从不覆盖这些字段。"),
+    )
+    # Citations per year from OpenAlex's counts_by_year, weekly; never mixed with
+    # the Semantic Scholar totals of CitationSnapshot.
+    openalex_id = models.CharField(_("OpenAlex ID"), max_length=40, blank=True)
+    yearly_citations = models.JSONField(
+        _("每年引用数（OpenAlex）"),
+        default=list,
+        blank=True,
+        help_text=_('例如 [{"year": 2024, "count": 123}]，按年份升序。'),
+    )
+    yearly_citations_fetched_at = models.DateTimeField(
+        _("每年引用数获取于"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("创建于"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改于"), auto_now=True)
 
@@ -143,6 +233,18 @@ class Paper(models.Model):
     @property
     def arxiv_url(self):
         return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def huggingface_url(self):
+        return f"https://huggingface.co/papers/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def alphaxiv_url(self):
+        return f"https://www.alphaxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
 
     @property
     def semantic_scholar_url(self):
