@@ -265,11 +265,4 @@ def latest_videos(*, limit: int = FEED_ITEMS):
 
 def last_refresh() -> RefreshRun | None:
     """The latest finished citation refresh that worked, fully or partly (one query)."""
-    return (
-        RefreshRun.objects.filter(
-            status__in=[RefreshRun.Status.SUCCEEDED, RefreshRun.Status.PARTIAL],
-            finished_at__isnull=False,
-        )
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    return RefreshRun.objects.successful().first()

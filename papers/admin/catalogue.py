@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from papers.admin.refresh import CitationRefreshAdminMixin
+from papers.admin.refresh import CitationRefreshAdminMixin, ReadOnlyAdminMixin
 from papers.models import (
     CURATABLE_FIELDS,
     Category,
@@ -313,7 +313,7 @@ class VideoNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(CitationSnapshot)
-class CitationSnapshotAdmin(admin.ModelAdmin):
+class CitationSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only history: visible, never edited by hand."""
 
     list_display = ["paper", "count", "fetched_at", "source"]
@@ -321,12 +321,3 @@ class CitationSnapshotAdmin(admin.ModelAdmin):
     search_fields = ["paper__name", "paper__s2_paper_id"]
     list_select_related = ["paper"]
     date_hierarchy = "fetched_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -100,47 +100,9 @@ class CitationRefreshAdminMixin:
         return super().changelist_view(request, extra_context)
 
 
-@admin.register(RefreshRun)
-class RefreshRunAdmin(admin.ModelAdmin):
-    """What each refresh asked, changed and failed: written by the job only."""
-
-    list_display = [
-        "started_at",
-        "status",
-        "trigger",
-        "duration_text",
-        "papers_asked",
-        "updated",
-        "unchanged",
-        "not_found",
-        "failed",
-        "http_calls",
-        "retries",
-    ]
-    list_filter = ["status", "trigger"]
-    date_hierarchy = "started_at"
-    fields = [
-        ("started_at", "finished_at", "duration_text"),
-        ("status", "trigger"),
-        ("papers_asked", "updated", "unchanged", "not_found", "failed"),
-        ("http_calls", "retries"),
-        "last_error",
-    ]
-    readonly_fields = [
-        "started_at",
-        "finished_at",
-        "duration_text",
-        "status",
-        "trigger",
-        "papers_asked",
-        "updated",
-        "unchanged",
-        "not_found",
-        "failed",
-        "http_calls",
-        "retries",
-        "last_error",
-    ]
+class ReadOnlyAdminMixin:
+    """For records only the code writes (run history, count history): listed and
+    shown, never added, changed or deleted by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -150,6 +112,23 @@ class RefreshRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RefreshRun)
+class RefreshRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each refresh asked, changed and failed: written by the job only."""
+
+    list_display = [
+        "started_at", "status", "trigger", "duration_text", *RefreshRun.COUNTERS
+    ]  # fmt: skip
+    list_filter = ["status", "trigger"]
+    date_hierarchy = "started_at"
+    fields = [
+        ("started_at", "finished_at", "duration_text"),
+        ("status", "trigger"),
+        RefreshRun.COUNTERS,
+        "last_error",
+    ]
 
     @admin.display(description=_("用时"))
     def duration_text(self, run):

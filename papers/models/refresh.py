@@ -4,8 +4,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+class RefreshRunQuerySet(models.QuerySet):
+    def successful(self):
+        """Finished runs that worked, fully or partly, the latest first."""
+        return self.filter(
+            status__in=[RefreshRun.Status.SUCCEEDED, RefreshRun.Status.PARTIAL],
+            finished_at__isnull=False,
+        ).order_by("-finished_at", "-id")
+
+
 class RefreshRun(models.Model):
     """One run of the citation refresh: what it asked, what it changed, what failed."""
+
+    # What a run counts, in the order the admin and the summary line show them.
+    COUNTERS = (
+        "papers_asked", "updated", "unchanged", "not_found", "failed",
+        "http_calls", "retries",
+    )  # fmt: skip
 
     class Status(models.TextChoices):
         RUNNING = "running", _("进行中")
@@ -34,6 +49,8 @@ class RefreshRun(models.Model):
     http_calls = models.PositiveIntegerField(_("HTTP 请求数"), default=0)
     retries = models.PositiveIntegerField(_("重试次数"), default=0)
     last_error = models.TextField(_("最近的错误"), blank=True)
+
+    objects = RefreshRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -176,11 +176,7 @@ def run_checks(names, *, deadline: float = DEADLINE_SECONDS) -> dict[str, dict]:
 def check_citations() -> dict:
     try:
         last = (
-            RefreshRun.objects.filter(
-                status__in=[RefreshRun.Status.SUCCEEDED, RefreshRun.Status.PARTIAL],
-                finished_at__isnull=False,
-            )
-            .order_by("-finished_at")
+            RefreshRun.objects.successful()
             .values_list("finished_at", flat=True)
             .first()
         )
