@@ -6,6 +6,7 @@ https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
 import logging
 import logging.config
 import os
+from pathlib import Path
 
 from celery import Celery, signals
 
@@ -29,3 +30,20 @@ def use_django_logging(**kwargs):
 
     logging.config.dictConfig(settings.LOGGING)
     logging.captureWarnings(True)
+
+
+# The folders of kombu's filesystem transport (the default broker, settings).
+BROKER_FOLDER_OPTIONS = (
+    "data_folder_in", "data_folder_out", "control_folder", "processed_folder",
+)  # fmt: skip
+
+
+@app.on_after_configure.connect
+def make_broker_folders(sender: Celery, **kwargs) -> None:
+    """The filesystem transport does not create its folders, and every process that
+    sends or receives (web, worker, beat, manage.py) needs them: make them as soon
+    as the process reads the Celery configuration, before any task is sent."""
+    options = sender.conf.broker_transport_options or {}
+    for name in BROKER_FOLDER_OPTIONS:
+        if folder := options.get(name):
+            Path(folder).mkdir(parents=True, exist_ok=True)

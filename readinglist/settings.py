@@ -385,11 +385,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
-    }
-    # The transport does not create its folders; every process that sends or
-    # receives (web, worker, beat, manage.py) needs them.
-    for _name in ("queue", "control", "processed"):
-        (_broker_dir / _name).mkdir(parents=True, exist_ok=True)
+    }  # readinglist/celery.py makes these folders
 else:
     # The socket timeouts stay above the 1 s BRPOP poll of kombu's Redis transport.
     # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html
