@@ -23,7 +23,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 
-from tests.conftest import require
+from tests.helpers import require
 
 # Playwright's own browser builds cannot be downloaded here: drive Debian's.
 CHROMIUM_ARGS = [

@@ -1,61 +1,11 @@
+"""Fixtures; the plain helpers the tests share are in tests/helpers.py."""
+
 import os
-import socket
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-# The upstream snapshot beside the repository (../shared/fixtures): only the tests
-# pinned to the real list read it; a plain clone has no such folder and they skip.
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
-FULL_README = FIXTURES / "paper-reading-README.md"
-S2_ID_LIST = FIXTURES / "s2-ids.txt"
-UPSTREAM_SEED_LIST = FIXTURES / "seed-list.md"
-# Ours: the seed list ships with the site; the excerpts are hand-written for the tests.
-SEED_LIST = ROOT / "papers" / "data" / "seed-list.md"
-DATA = ROOT / "tests" / "data"
-EXCERPT = DATA / "upstream-excerpt.md"
-FOUR_COLUMN_EXCERPT = DATA / "four-columns-excerpt.md"
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, reason: str):
-    """Skip with a clear reason, except under CI, where a missing service fails."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and a required service is missing: {reason}")
-    pytest.skip(reason)
-
-
-def shared_fixture(path: Path) -> Path:
-    """``path`` under ../shared/fixtures; skips (fails under CI=true) when absent."""
-    require(
-        path.is_file(),
-        f"needs the upstream snapshot {path.relative_to(SHARED.parent)} "
-        "(../shared/fixtures beside the repository)",
-    )
-    return path
-
-
-def read_full_readme() -> str:
-    """The real upstream README (12 categories, 90 papers, 59 videos)."""
-    return shared_fixture(FULL_README).read_text(encoding="utf-8")
-
-
-def read_s2_ids() -> list[str]:
-    """The 90 Semantic Scholar ids of the real list, in README order."""
-    return shared_fixture(S2_ID_LIST).read_text(encoding="utf-8").split()
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.helpers import EXCERPT, SEED_LIST, port_open, read_full_readme, require
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +18,17 @@ def _service_markers(request):
             "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/"
             "readinglist",
         )
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis the tests may use (REDIS_URL, database 15 by default); skips, or
+    fails under CI=true, when nothing answers there."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    require(port_open(host, port), f"needs Redis on {host}:{port} (REDIS_URL)")
+    return url
 
 
 @pytest.fixture

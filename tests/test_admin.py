@@ -4,6 +4,7 @@ from django.urls import reverse
 from papers.models import Category, Paper
 from papers.services import readme_import
 from tests.factories import CategoryFactory, PaperFactory
+from tests.helpers import paper_form
 
 pytestmark = pytest.mark.django_db
 
@@ -11,26 +12,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def curator(admin_client):
     return admin_client
-
-
-def paper_form(**overrides):
-    data = {
-        "name": "Transformer",
-        "title": "",
-        "url": "https://arxiv.org/abs/1706.03762",
-        "year": "2017",
-        "summary": "注意力",
-        "slug": "",
-        "s2_paper_id": "",
-        "arxiv_id": "",
-        "doi": "",
-        "placements-TOTAL_FORMS": "0",
-        "placements-INITIAL_FORMS": "0",
-        "VideoNote_papers-TOTAL_FORMS": "0",
-        "VideoNote_papers-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_admin_is_in_chinese(curator):

@@ -20,9 +20,9 @@ from django.utils import timezone
 from papers.models import Category, Paper, ReadingRequest, RequestVote
 from papers.services import readme_import
 from tests.browser import browser_fixture, browsing_fixture, page_fixture  # noqa: F401
-from tests.conftest import read_full_readme, require
 from tests.factories import CitationSnapshotFactory
 from tests.factories_requests import ReadingRequestFactory, RequestVoteFactory
+from tests.helpers import read_full_readme, require
 
 try:
     from playwright.sync_api import expect

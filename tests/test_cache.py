@@ -32,7 +32,6 @@ from papers import cache as page_cache
 from papers.cache import bump_content_version, cache_public_page
 from papers.models import Category, CitationSnapshot, Paper, RefreshRun, VideoNote
 from papers.services import readme_import
-from tests.conftest import port_open, require
 from tests.factories import (
     CategoryFactory,
     CitationSnapshotFactory,
@@ -40,6 +39,7 @@ from tests.factories import (
     PlacementFactory,
     VideoNoteFactory,
 )
+from tests.helpers import paper_form, port_open
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -180,21 +180,9 @@ def test_delete_shows_on_the_next_request(client):
 
 def test_curator_save_in_the_admin_shows_on_the_next_request(admin_client, client):
     client.get("/list/")
-    data = {
-        "name": "ResNet",
-        "title": "",
-        "url": "https://arxiv.org/abs/1512.03385",
-        "year": "2015",
-        "summary": "残差",
-        "slug": "",
-        "s2_paper_id": "",
-        "arxiv_id": "",
-        "doi": "",
-        "placements-TOTAL_FORMS": "0",
-        "placements-INITIAL_FORMS": "0",
-        "VideoNote_papers-TOTAL_FORMS": "0",
-        "VideoNote_papers-INITIAL_FORMS": "0",
-    }
+    data = paper_form(
+        name="ResNet", url="https://arxiv.org/abs/1512.03385", year="2015"
+    )
 
     response = admin_client.post(reverse("admin:papers_paper_add"), data)
 
@@ -431,13 +419,12 @@ def test_check_deploy_warns_about_a_per_process_cache(settings):
 
 
 @pytest.fixture
-def redis_cache(settings):
-    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+def redis_cache(settings, redis_url):
     prefix = f"test-cache-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "papers.cache.RedisCache",
-            "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+            "LOCATION": redis_url,
             # A prefix of our own: other tests share the server, so never clear it.
             "KEY_PREFIX": prefix,
         }

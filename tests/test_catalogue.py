@@ -9,6 +9,7 @@ from papers.services import paper_create, readme_import
 from papers.services.reading_requests import reading_request_accept
 from tests.factories import PaperFactory
 from tests.factories_requests import ReadingRequestFactory
+from tests.helpers import paper_form
 
 pytestmark = pytest.mark.django_db
 
@@ -57,16 +58,9 @@ def test_a_duplicate_id_is_refused_and_nothing_is_written():
 def _from_admin(client):
     client.post(
         reverse("admin:papers_paper_add"),
-        {
-            "name": "Attention Is All You Need",
-            "url": "https://arxiv.org/abs/1706.03762v5",
-            **{f: "" for f in ("title", "year", "summary", "slug", "doi")},
-            **{f: "" for f in ("s2_paper_id", "arxiv_id")},
-            "placements-TOTAL_FORMS": "0",
-            "placements-INITIAL_FORMS": "0",
-            "VideoNote_papers-TOTAL_FORMS": "0",
-            "VideoNote_papers-INITIAL_FORMS": "0",
-        },
+        paper_form(
+            name="Attention Is All You Need", url="https://arxiv.org/abs/1706.03762v5"
+        ),
     )
 
 

@@ -115,31 +115,27 @@ def test_refresh_writes_counts_dates_and_snapshots(s2, fake, client):
     assert run.last_error == ""
 
 
-def test_changed_count_appends_to_the_history(s2, fake, client):
+@pytest.mark.parametrize(
+    ("new_count", "history", "updated", "unchanged"),
+    [
+        pytest.param(150, [100, 150], 1, 0, id="a changed count appends to history"),
+        pytest.param(100, [100], 0, 1, id="the same count only moves the date"),
+    ],
+)
+def test_refresh_writes_the_count_date_and_history(
+    s2, fake, client, new_count, history, updated, unchanged
+):
     paper = paper_with_count(100)
-    fake.counts = {paper.s2_paper_id: 150}
+    fake.counts = {paper.s2_paper_id: new_count}
 
     run = citations_refresh(client=client)
 
     paper.refresh_from_db()
-    assert paper.citation_count == 150
+    assert paper.citation_count == new_count
     assert paper.citations_updated_at > LONG_AGO
-    history = paper.citation_snapshots.order_by("fetched_at")
-    assert [s.count for s in history] == [100, 150]
-    assert (run.updated, run.unchanged) == (1, 0)
-
-
-def test_unchanged_count_moves_the_date_but_adds_no_snapshot(s2, fake, client):
-    paper = paper_with_count(100)
-    fake.counts = {paper.s2_paper_id: 100}
-
-    run = citations_refresh(client=client)
-
-    paper.refresh_from_db()
-    assert paper.citation_count == 100
-    assert paper.citations_updated_at > LONG_AGO
-    assert paper.citation_snapshots.count() == 1
-    assert (run.updated, run.unchanged) == (0, 1)
+    snapshots = paper.citation_snapshots.order_by("fetched_at")
+    assert [s.count for s in snapshots] == history
+    assert (run.updated, run.unchanged) == (updated, unchanged)
 
 
 def test_first_refresh_snapshots_an_unchanged_count(s2, fake, client):
@@ -387,6 +383,22 @@ def test_malformed_entry_keeps_only_that_paper(s2, fake, client):
     assert good.citation_count == 9
     assert (run.failed, run.updated, run.status) == (1, 1, RefreshRun.Status.PARTIAL)
     assert f"paper #{bad.pk}: malformed answer" in run.last_error
+
+
+def test_influential_count_is_stored_and_never_blanked(s2, fake, client):
+    paper = paper_with_count(1)
+    fake.counts = {paper.s2_paper_id: 400}
+
+    citations_refresh(client=client)
+    paper.refresh_from_db()
+    assert paper.influential_citation_count == 20  # the fake's count // 20
+
+    fake.script.append(
+        Reply(200, [{"paperId": paper.s2_paper_id, "citationCount": 401}])
+    )
+    citations_refresh(client=client)
+    paper.refresh_from_db()
+    assert (paper.citation_count, paper.influential_citation_count) == (401, 20)
 
 
 def test_implausible_count_is_not_written(s2, fake, client):

@@ -20,9 +20,9 @@ from django.core.management import call_command
 from papers.management.commands import first_start
 from papers.models import Category, Paper, RefreshRun, VideoNote
 from papers.tasks import refresh_citations
-from tests.conftest import EXCERPT, ROOT
 from tests.factories import PaperFactory
 from tests.fake_s2 import FakeSemanticScholar
+from tests.helpers import EXCERPT, ROOT
 
 # Not inside a test transaction: the command runs in autocommit, as under `make run`,
 # so the refresh is sent to the broker (on commit) before the command returns.

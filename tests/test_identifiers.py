@@ -17,7 +17,7 @@ from papers.identifiers import (
     youtube_id,
     zhihu_video_id,
 )
-from tests.conftest import EXCERPT, read_full_readme, read_s2_ids
+from tests.helpers import EXCERPT, read_full_readme, read_s2_ids
 
 TRANSFORMER = "204e3073870fae3d05bcbc2f6a8e263d9b72e776"
 HOSTILE = [

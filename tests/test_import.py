@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from papers.models import Category, Paper, Placement, VideoNote
 from papers.readme import ReadmeFormatError
 from papers.services import readme_import
-from tests.conftest import (
+from tests.helpers import (
     EXCERPT,
     SEED_LIST,
     UPSTREAM_SEED_LIST,

@@ -16,9 +16,9 @@ from celery import Celery
 from django.db import connection
 
 from papers.models import CitationSnapshot, Paper, RefreshRun
-from tests.conftest import port_open, require
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
+from tests.helpers import require
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,7 +28,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 STARTUP_TIMEOUT = 30
 RUN_TIMEOUT = 60
 
@@ -61,8 +60,7 @@ def log_tail(path: Path) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-40:])
 
 
-def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
-    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
     old = PaperFactory(citation_count=10)
     CitationSnapshotFactory(paper=old, count=10)
     new = PaperFactory(citation_count=None)
@@ -82,18 +80,6 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
         ) as s2,
         log_path.open("w") as log,
     ):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "readinglist.settings",
-            "DJANGO_SECRET_KEY": "integration-test-secret-key-0123456789abcdefghij",
-            "DJANGO_DEBUG": "0",
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "SEMANTIC_SCHOLAR_API_URL": s2.base_url,
-            "SEMANTIC_SCHOLAR_API_KEY": "test-key",
-            "SEMANTIC_SCHOLAR_MAX_RPS": "0",
-        }
         worker = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "readinglist", "worker",
@@ -102,11 +88,11 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
                 "--loglevel=INFO",
             ],
             cwd=ROOT,
-            env=env,
+            env=worker_env(s2, redis_url),
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        sender = Celery("integration-test", broker=REDIS_URL)
+        sender = Celery("integration-test", broker=redis_url)
         try:
             wait_for(
                 lambda: "ready." in log_path.read_text(errors="replace"),
@@ -131,7 +117,7 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
                 worker.kill()
                 worker.wait()
             sender.close()
-            _forget_queue(queue)
+            _forget_queue(redis_url, queue)
 
     counts = dict(Paper.objects.values_list("pk", "citation_count"))
     assert counts == {old.pk: 12, new.pk: 3, by_arxiv.pk: 120_000, unknown.pk: 77}
@@ -149,7 +135,7 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path):
     assert s2.headers[0].get("x-api-key") == "test-key"
 
 
-def worker_env(s2: FakeSemanticScholar) -> dict[str, str]:
+def worker_env(s2: FakeSemanticScholar, redis_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "readinglist.settings",
@@ -157,12 +143,11 @@ def worker_env(s2: FakeSemanticScholar) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_LOG_FORMAT": "json",
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_BROKER_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "SEMANTIC_SCHOLAR_API_URL": s2.base_url,
         "SEMANTIC_SCHOLAR_API_KEY": "test-key",
         "SEMANTIC_SCHOLAR_MAX_RPS": "0",
-        "SEMANTIC_SCHOLAR_BACKOFF_FACTOR": "0",
     }
 
 
@@ -171,11 +156,10 @@ def pool_children(pid: int) -> list[int]:
     return [int(child) for child in children.read_text().split()]
 
 
-def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path):
+def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
     """kill -9 of the prefork child mid-refresh: the task goes back on the queue
     (acks_late + reject_on_worker_lost), runs again to completion, and the run
     record the dead process left "running" is closed as failed."""
-    require(port_open("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
     require(Path("/proc/self/task").is_dir(), "needs Linux /proc to find the child")
     paper = PaperFactory(citation_count=10)
     queue = f"test-killed-{uuid.uuid4().hex[:12]}"
@@ -195,11 +179,11 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path):
                 "--without-heartbeat", "--loglevel=INFO",
             ],
             cwd=ROOT,
-            env=worker_env(s2),
+            env=worker_env(s2, redis_url),
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        sender = Celery("integration-test", broker=REDIS_URL)
+        sender = Celery("integration-test", broker=redis_url)
         try:
             wait_for(
                 lambda: "ready." in log_path.read_text(errors="replace"),
@@ -235,7 +219,7 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path):
                 worker.kill()
                 worker.wait()
             sender.close()
-            _forget_queue(queue)
+            _forget_queue(redis_url, queue)
 
     log_text = log_path.read_text(errors="replace")
     assert "WorkerLostError" in log_text
@@ -248,9 +232,9 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path):
     assert rerun.status == RefreshRun.Status.SUCCEEDED
 
 
-def _forget_queue(queue: str) -> None:
+def _forget_queue(redis_url: str, queue: str) -> None:
     """Remove the test queue, its exchange and bindings from Redis."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     name = queue.encode()
     try:
         for key in client.scan_iter("*"):

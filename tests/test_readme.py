@@ -19,7 +19,7 @@ from papers.readme import (
     parse_readme,
     render_readme,
 )
-from tests.conftest import (
+from tests.helpers import (
     DATA,
     EXCERPT,
     FOUR_COLUMN_EXCERPT,

@@ -25,9 +25,11 @@ from papers.semantic_scholar import SemanticScholarClient
 from papers.services.citations import citations_refresh_enqueue
 from papers.tasks import refresh_citations
 from readinglist import celery_app
+from readinglist.celery import BROKER_FOLDER_OPTIONS
 from tests.factories import PaperFactory
 from tests.factories_requests import ReadingRequestFactory
 from tests.fake_s2 import FakeSemanticScholar
+from tests.helpers import admin_action
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +59,17 @@ def queued(monkeypatch):
         refresh_citations, "apply_async", lambda *, kwargs: sent.append(kwargs)
     )
     return sent
+
+
+def refresh_action(client, papers, *, follow=False):
+    """The paper list's "refresh now" action on ``papers``."""
+    return admin_action(
+        client,
+        reverse("admin:papers_paper_changelist"),
+        "refresh_citations_now",
+        papers,
+        follow=follow,
+    )
 
 
 @pytest.fixture
@@ -137,13 +150,6 @@ def test_soft_time_limit_closes_the_run_record(fake, monkeypatch):
     assert run.status == RefreshRun.Status.FAILED
     assert run.finished_at is not None
     assert "SoftTimeLimitExceeded" in run.last_error
-
-
-def test_nightly_schedule_is_three_in_the_morning_in_shanghai():
-    entry = django_settings.CELERY_BEAT_SCHEDULE["refresh-citations-nightly"]
-    assert entry["task"] == refresh_citations.name
-    assert entry["schedule"].hour == {3} and entry["schedule"].minute == {0}
-    assert django_settings.CELERY_TIMEZONE == "Asia/Shanghai"
 
 
 # Beat closes "old" connections, and a connection inside a test transaction is one.
@@ -277,13 +283,7 @@ def test_admin_action_queues_the_selected_papers_after_commit(
     url = reverse("admin:papers_paper_changelist")
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = admin_client.post(
-            url,
-            {
-                "action": "refresh_citations_now",
-                "_selected_action": [p.pk for p in papers],
-            },
-        )
+        response = refresh_action(admin_client, papers)
         assert queued == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
@@ -388,15 +388,9 @@ def test_refresh_now_with_the_broker_down_warns_instead_of_failing(
 ):
     paper = PaperFactory(citation_count=7)
 
-    response = admin_client.post(
-        reverse("admin:papers_paper_changelist"),
-        {"action": "refresh_citations_now", "_selected_action": [paper.pk]},
-        follow=True,
-    )
+    page = refresh_action(admin_client, [paper], follow=True).text
 
-    assert response.status_code == 200
-    assert "任务队列暂时连不上" in response.text
-    assert "已加入队列" not in response.text
+    assert "任务队列暂时连不上" in page and "已加入队列" not in page
     paper.refresh_from_db()
     assert paper.citation_count == 7
     assert "citation refresh not queued, the broker is down" in caplog.text
@@ -410,15 +404,15 @@ def test_accepting_a_request_with_the_broker_down_keeps_the_paper(
         url="https://arxiv.org/abs/1706.03762", key="arxiv:1706.03762", title="T"
     )
 
-    response = admin_client.post(
+    page = admin_action(
+        admin_client,
         reverse("admin:papers_readingrequest_changelist"),
-        {"action": "accept", "_selected_action": [item.pk]},
+        "accept",
+        [item],
         follow=True,
-    )
+    ).text
 
-    assert response.status_code == 200
-    assert "已接受 1 个请求" in response.text
-    assert "任务队列暂时连不上" in response.text
+    assert "已接受 1 个请求" in page and "任务队列暂时连不上" in page
     item.refresh_from_db()
     assert item.status == "accepted"
     assert item.paper.arxiv_id == "1706.03762"
@@ -431,3 +425,15 @@ def test_a_real_broker_that_refuses_connections_is_caught(broker_closed):
     citations_refresh_enqueue(paper_ids=[1], on_failure=errors.append)
 
     assert len(errors) == 1 and isinstance(errors[0], OperationalError)
+
+
+def test_broker_folders_are_made_when_a_process_reads_the_celery_config(
+    tmp_path, monkeypatch
+):
+    folders = {name: tmp_path / name for name in BROKER_FOLDER_OPTIONS}
+    options = {name: str(path) for name, path in folders.items()}
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", options)
+
+    celery_app.on_after_configure.send(sender=celery_app, source=celery_app.conf)
+
+    assert all(path.is_dir() for path in folders.values())

@@ -21,7 +21,6 @@ from django.utils import timezone
 from papers.models import Category, Paper, Placement, RefreshRun, VideoNote
 from papers.services import readme_import
 from tests.bench.bench_pages import LARGE, grow_catalogue
-from tests.conftest import read_full_readme
 from tests.factories import (
     CategoryFactory,
     CitationSnapshotFactory,
@@ -29,6 +28,7 @@ from tests.factories import (
     PlacementFactory,
     VideoNoteFactory,
 )
+from tests.helpers import read_full_readme
 
 pytestmark = pytest.mark.django_db
 

@@ -45,14 +45,17 @@ def updated_ago(value, now=None):
     return _("%(since)s前更新") % {"since": timesince(value, now, depth=1)}
 
 
+def _hms(value: dt.timedelta) -> tuple[int, int, int]:
+    hours, rest = divmod(int(value.total_seconds()), 3600)
+    return (hours, *divmod(rest, 60))
+
+
 @register.filter
 def duration(value: dt.timedelta | None) -> str:
     """A video length as 1:27:05 or 45:12, as the README writes it."""
     if value is None:
         return ""
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
+    hours, minutes, seconds = _hms(value)
     if hours:
         return f"{hours}:{minutes:02d}:{seconds:02d}"
     return f"{minutes}:{seconds:02d}"
@@ -63,9 +66,7 @@ def iso_duration(value: dt.timedelta | None) -> str:
     """A video length for <time datetime>: PT1H27M5S."""
     if value is None:
         return ""
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
+    hours, minutes, seconds = _hms(value)
     return f"PT{hours}H{minutes}M{seconds}S"
 
 
@@ -81,20 +82,23 @@ def markdown(text: str) -> str:
     return mark_safe(render_markdown(text))  # nh3 has cleaned it
 
 
+def _embed_url(video_id: str, player: str) -> str:
+    return player.format(video_id) if video_id else ""
+
+
 @register.filter
 def bilibili_embed_url(url: str) -> str:
-    bvid = identifiers.bilibili_bvid(url)
-    if not bvid:
-        return ""
-    return f"https://player.bilibili.com/player.html?bvid={bvid}&autoplay=0"
+    return _embed_url(
+        identifiers.bilibili_bvid(url),
+        "https://player.bilibili.com/player.html?bvid={}&autoplay=0",
+    )
 
 
 @register.filter
 def youtube_embed_url(url: str) -> str:
-    video_id = identifiers.youtube_id(url)
-    if not video_id:
-        return ""
-    return f"https://www.youtube-nocookie.com/embed/{video_id}"
+    return _embed_url(
+        identifiers.youtube_id(url), "https://www.youtube-nocookie.com/embed/{}"
+    )
 
 
 @register.simple_tag

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from papers.models import Paper
     from papers.services import readme_import
-    from tests.conftest import FULL_README
+    from tests.helpers import FULL_README
 
     call_command("migrate", verbosity=0, interactive=False)
     readme_import(text=FULL_README.read_text(encoding="utf-8"))
