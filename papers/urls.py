@@ -1,17 +1,31 @@
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, re_path
 
 from papers.feeds import CategoryPapersFeed, LatestPapersFeed, LatestVideosFeed
 from papers.sitemaps import SITEMAPS
+from papers.views import cite as cite_views
 from papers.views import public as views
 from papers.views import reading_requests as request_views
 
 app_name = "papers"
 
+CITE_FORMATS = "bib|ris|json|txt"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("categories/<slug:slug>/", views.category, name="category"),
     path("papers/<slug:slug>/", views.paper, name="paper"),
+    re_path(
+        rf"^papers/(?P<slug>[-\w]+)/cite\.(?P<fmt>{CITE_FORMATS})$",
+        cite_views.paper_cite,
+        name="paper_cite",
+    ),
+    re_path(
+        rf"^categories/(?P<slug>[-\w]+)/cite\.(?P<fmt>{CITE_FORMATS})$",
+        cite_views.category_cite,
+        name="category_cite",
+    ),
+    re_path(rf"^cite\.(?P<fmt>{CITE_FORMATS})$", cite_views.list_cite, name="cite"),
     path("videos/", views.videos, name="videos"),
     path("search/", views.search, name="search"),
     path("readme.md", views.readme, name="readme"),
