@@ -32,6 +32,18 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+def queued(monkeypatch):
+    """The citation refreshes sent to the broker, kept here instead of sent."""
+    from papers.tasks import refresh_citations
+
+    sent = []
+    monkeypatch.setattr(
+        refresh_citations, "apply_async", lambda *, kwargs: sent.append(kwargs)
+    )
+    return sent
+
+
+@pytest.fixture
 def full_readme_text():
     return read_full_readme()
 

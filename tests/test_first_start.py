@@ -91,16 +91,6 @@ def upstream():
     server.server_close()
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """The refreshes first_start sends to the broker, instead of sending them."""
-    sent = []
-    monkeypatch.setattr(
-        refresh_citations, "apply_async", lambda *, kwargs: sent.append(kwargs)
-    )
-    return sent
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -80,18 +80,9 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
         ) as s2,
         log_path.open("w") as log,
     ):
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "readinglist", "worker",
-                "--pool=solo", "--queues", queue, "--hostname", f"{queue}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=worker_env(s2, redis_url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        worker = start_worker(
+            "--pool=solo", queue=queue, env=worker_env(s2, redis_url), log=log
+        )
         sender = Celery("integration-test", broker=redis_url)
         try:
             wait_for(
@@ -110,14 +101,7 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
                 what="finished refresh",
             )
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            sender.close()
-            _forget_queue(redis_url, queue)
+            stop_worker(worker, sender, redis_url, queue)
 
     counts = dict(Paper.objects.values_list("pk", "citation_count"))
     assert counts == {old.pk: 12, new.pk: 3, by_arxiv.pk: 120_000, unknown.pk: 77}
@@ -151,6 +135,32 @@ def worker_env(s2: FakeSemanticScholar, redis_url: str) -> dict[str, str]:
     }
 
 
+def start_worker(*pool: str, queue: str, env: dict, log) -> subprocess.Popen:
+    """A Celery worker of the site consuming only ``queue``, logging to ``log``."""
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "readinglist", "worker", *pool,
+            "--queues", queue, "--hostname", f"{queue}@%h", "--without-gossip",
+            "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def stop_worker(worker, sender: Celery, redis_url: str, queue: str) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    sender.close()
+    _forget_queue(redis_url, queue)
+
+
 def pool_children(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in children.read_text().split()]
@@ -171,18 +181,13 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
     ):
         # The first call hangs long enough to kill the process making it.
         s2.script.append(Reply(status=503, delay=25))
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "readinglist", "worker",
-                "--pool=prefork", "--concurrency=1", "--queues", queue,
-                "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "--loglevel=INFO",
-            ],
-            cwd=ROOT,
+        worker = start_worker(
+            "--pool=prefork",
+            "--concurrency=1",
+            queue=queue,
             env=worker_env(s2, redis_url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            log=log,
+        )
         sender = Celery("integration-test", broker=redis_url)
         try:
             wait_for(
@@ -212,14 +217,7 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
                 what="refresh run again to completion",
             )
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            sender.close()
-            _forget_queue(redis_url, queue)
+            stop_worker(worker, sender, redis_url, queue)
 
     log_text = log_path.read_text(errors="replace")
     assert "WorkerLostError" in log_text

@@ -51,16 +51,6 @@ def fake():
         yield fake
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """What was sent to the broker, instead of sending it."""
-    sent = []
-    monkeypatch.setattr(
-        refresh_citations, "apply_async", lambda *, kwargs: sent.append(kwargs)
-    )
-    return sent
-
-
 def refresh_action(client, papers, *, follow=False):
     """The paper list's "refresh now" action on ``papers``."""
     return admin_action(
