@@ -1,4 +1,5 @@
-"""The Semantic Scholar Graph API client: citation counts for batches of paper ids.
+"""The Semantic Scholar Graph API client: citation counts and details for batches of
+paper ids, and the ids a paper cites.
 
 It knows HTTP and nothing of the ORM: it takes id strings and returns plain
 dataclasses; ``papers.services.citations`` maps them onto models. The API contract,
@@ -14,6 +15,7 @@ only hold the worker for minutes. Requests, retries included, are paced to
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -31,11 +33,14 @@ __all__ = [
     "BATCH_LIMIT",
     "Answer",
     "ApiKeyRefused",
+    "Author",
     "CallStats",
     "Citations",
+    "Details",
     "MalformedResponse",
     "RateLimiter",
     "RequestRejected",
+    "ResponseTooLarge",
     "SemanticScholarClient",
     "SemanticScholarError",
     "Unavailable",
@@ -44,9 +49,25 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.semanticscholar.org/graph/v1"
 BATCH_LIMIT = 500  # "Can only process 500 paper ids at a time."
-# title and year are a few bytes per paper; they fill in papers added from a
-# 请求精读 link, which only has an id until Semantic Scholar names it.
-BATCH_FIELDS = "citationCount,influentialCitationCount,externalIds,title,year"
+# title and year fill in papers added from a 请求精读 link, which only has an id
+# until Semantic Scholar names it; the rest are the paper page's details (issue 13).
+# Nested lists of references/citations are NOT asked here: the batch endpoint caps
+# them ("Can only return up to 9999 citations at a time") and timed out with nested
+# references (s2-folks #58); they come from GET /paper/{id}/references instead.
+# Size: an abstract is ~1-2 KB and a publicationVenue a few hundred bytes, so a
+# batch of 500 is ~1.5 MB, under the documented 10 MB cap; a batch that still
+# exceeds it (a few papers with thousands of authors) is answered with the 400
+# "Response would exceed maximum size", and is then asked again in halves.
+BATCH_FIELDS = (
+    "citationCount,influentialCitationCount,externalIds,title,year,"
+    "authors,venue,publicationVenue,publicationDate,abstract,tldr,openAccessPdf,"
+    "referenceCount,fieldsOfStudy,publicationTypes,journal"
+)
+TOO_LARGE = "Response would exceed maximum size"
+REFERENCES_PAGE = 1000  # the references endpoint's largest `limit`
+# offset + limit may not pass 10,000 on the paginated endpoints; no paper of a
+# reading list has that many references.
+REFERENCES_MAX = 10_000
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 # Seconds to wait for a connection and for an answer, per try.
 CONNECT_TIMEOUT = 5.0
@@ -63,6 +84,31 @@ NO_VALID_IDS = "No valid paper ids given"
 
 
 @dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    author_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """A paper's details. Empty ("", (), None) means "not given": never a value
+    that should replace a stored one."""
+
+    authors: tuple[Author, ...] = ()
+    venue: str = ""
+    venue_type: str = ""  # "journal", "conference"
+    publication_types: tuple[str, ...] = ()
+    journal_volume: str = ""
+    journal_pages: str = ""
+    publication_date: dt.date | None = None
+    abstract: str = ""
+    tldr: str = ""
+    open_access_pdf_url: str = ""
+    reference_count: int | None = None
+    fields_of_study: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Citations:
     """What Semantic Scholar says about one paper."""
 
@@ -73,6 +119,7 @@ class Citations:
     doi: str = ""
     title: str = ""
     year: int | None = None
+    details: Details = Details()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +160,10 @@ class ApiKeyRefused(SemanticScholarError):
 
 class RequestRejected(SemanticScholarError):
     """A 4xx other than 403 and "No valid paper ids given": not worth retrying."""
+
+
+class ResponseTooLarge(RequestRejected):
+    """400 "Response would exceed maximum size" (over 10 MB): ask in halves."""
 
 
 class Unavailable(SemanticScholarError):
@@ -307,6 +358,7 @@ class SemanticScholarClient:
     def fetch_batch(self, ids: Sequence[str]) -> list[Answer]:
         """One batch call: an :class:`Answer` per id, in the order asked.
 
+        A batch whose answer would pass the 10 MB cap is asked again in halves.
         Raises :class:`SemanticScholarError` (a subclass saying which kind) when the
         call as a whole gave no usable answer.
         """
@@ -315,15 +367,62 @@ class SemanticScholarClient:
             raise ValueError(f"a batch holds 1 to {BATCH_LIMIT} ids, got {len(ids)}")
         if not all(isinstance(i, str) and i.strip() for i in ids):
             raise ValueError("empty ids make Semantic Scholar reject the whole batch")
+        try:
+            response, tries = self._send(
+                "POST", "/paper/batch", {"fields": BATCH_FIELDS}, {"ids": ids}
+            )
+            return self._answers(ids, response, tries=tries)
+        except ResponseTooLarge:
+            if len(ids) == 1:
+                raise
+            half = len(ids) // 2
+            return self.fetch_batch(ids[:half]) + self.fetch_batch(ids[half:])
 
+    def fetch_references(self, paper_id: str) -> list[str]:
+        """The Semantic Scholar ids of the papers ``paper_id`` cites, from
+        ``GET /paper/{id}/references`` a page of 1,000 at a time (each page is a
+        paced call). References S2 could not resolve (no paperId) are left out.
+        """
+        if not identifiers.is_s2_paper_id(paper_id):
+            raise ValueError(f"not a Semantic Scholar paper id: {paper_id!r}")
+        found: list[str] = []
+        offset = 0
+        while offset < REFERENCES_MAX:
+            limit = min(REFERENCES_PAGE, REFERENCES_MAX - offset)
+            params = {"fields": "paperId", "offset": offset, "limit": limit}
+            response, tries = self._send(
+                "GET", f"/paper/{paper_id.lower()}/references", params
+            )
+            if response.status_code != 200:
+                self._raise_for(response, tries=tries)
+            page = _parse_json_object(response)
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise MalformedResponse("references: no data list", status=200)
+            for item in data:
+                cited = item.get("citedPaper") if isinstance(item, dict) else None
+                ref = cited.get("paperId") if isinstance(cited, dict) else None
+                if isinstance(ref, str) and identifiers.is_s2_paper_id(ref):
+                    found.append(ref.lower())
+            next_offset = page.get("next")
+            if not _is_count(next_offset) or next_offset <= offset or not data:
+                break
+            offset = next_offset
+        return list(dict.fromkeys(found))  # S2 lists some references twice
+
+    def _send(
+        self, method: str, path: str, params: dict, body: dict | None = None
+    ) -> tuple[requests.Response, int]:
+        """One paced request (retries included); returns it and the tries made."""
         self.rate_limiter.wait()
         self.stats.requests += 1
         retries_before = self.stats.retries
         try:
-            response = self.session.post(
-                f"{self.base_url}/paper/batch",
-                params={"fields": BATCH_FIELDS},
-                json={"ids": ids},
+            response = self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                params=params,
+                json=body,
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
@@ -332,8 +431,7 @@ class SemanticScholarClient:
                 raise Unavailable(f"unreachable, not retried: {_reason(exc)}") from exc
             kind = "timed out" if _is_timeout(exc) else "no answer"
             raise Unavailable(f"{kind} after {tries} tries: {_reason(exc)}") from exc
-        tries = self.stats.retries - retries_before + 1
-        return self._answers(ids, response, tries=tries)
+        return response, self.stats.retries - retries_before + 1
 
     # --- parsing ---
 
@@ -343,9 +441,17 @@ class SemanticScholarClient:
         status = response.status_code
         if status == 200:
             return _parse_batch(ids, response)
-        message = _error_message(response)
-        if status == 400 and message == NO_VALID_IDS:
+        if status == 400 and _error_message(response) == NO_VALID_IDS:
             return [Answer(requested=i) for i in ids]
+        self._raise_for(response, tries=tries)
+
+    def _raise_for(self, response: requests.Response, *, tries: int):
+        status = response.status_code
+        message = _error_message(response)
+        if status == 400 and message.startswith(TOO_LARGE):
+            raise ResponseTooLarge(f"HTTP 400: {message}", status=status)
+        if status == 404:
+            raise RequestRejected(f"HTTP 404: {message}", status=status)
         if status == 403:
             raise ApiKeyRefused(
                 f"HTTP 403, the API key was refused: {message}", status=status
@@ -390,6 +496,20 @@ def _error_message(response: requests.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("error") or body.get("message") or body)[:500]
     return str(body)[:200]
+
+
+def _parse_json_object(response: requests.Response) -> dict:
+    try:
+        body = json.loads(response.content)
+    except ValueError as exc:
+        raise MalformedResponse(
+            f"HTTP 200 with a body that is not JSON: {exc}", status=200
+        ) from exc
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            f"HTTP 200 with a {type(body).__name__} instead of an object", status=200
+        )
+    return body
 
 
 def _parse_batch(ids: list[str], response: requests.Response) -> list[Answer]:
@@ -442,8 +562,69 @@ def _parse_entry(requested: str, entry: object) -> Answer:
             doi=str(external.get("DOI") or "").lower(),
             title=title.strip()[:500] if isinstance(title, str) else "",
             year=year if _is_count(year) and 1900 <= year <= 2100 else None,
+            details=_parse_details(entry),
         ),
     )
+
+
+def _text(value: object, limit: int) -> str:
+    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+
+
+def _texts(value: object, limit: int = 100) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(t for item in value if (t := _text(item, limit)))
+
+
+def _parse_details(entry: dict) -> Details:
+    """Everything optional: a missing, null or ill-typed field is "not given"."""
+    authors = []
+    for item in entry.get("authors") or []:
+        if isinstance(item, dict) and (name := _text(item.get("name"), 300)):
+            author_id = item.get("authorId")
+            authors.append(
+                Author(name, author_id if isinstance(author_id, str) else None)
+            )
+    venue = entry.get("publicationVenue")
+    venue = venue if isinstance(venue, dict) else {}
+    journal = entry.get("journal")
+    journal = journal if isinstance(journal, dict) else {}
+    tldr = entry.get("tldr")
+    tldr = tldr if isinstance(tldr, dict) else {}
+    pdf = entry.get("openAccessPdf")
+    pdf_url = pdf.get("url") if isinstance(pdf, dict) else None
+    abstract = entry.get("abstract")
+    references = entry.get("referenceCount")
+    return Details(
+        authors=tuple(authors),
+        venue=_text(venue.get("name"), 300) or _text(entry.get("venue"), 300),
+        venue_type=_text(venue.get("type"), 40),
+        publication_types=_texts(entry.get("publicationTypes"), 40),
+        journal_volume=_text(journal.get("volume"), 50),
+        journal_pages=_text(journal.get("pages"), 50),
+        publication_date=_date(entry.get("publicationDate")),
+        # Paragraphs matter in an abstract: only trim it.
+        abstract=abstract.strip()[:20_000] if isinstance(abstract, str) else "",
+        tldr=_text(tldr.get("text"), 2000),
+        open_access_pdf_url=pdf_url
+        if isinstance(pdf_url, str)
+        and pdf_url.startswith(("https://", "http://"))
+        and len(pdf_url) <= 1000
+        else "",
+        reference_count=references if _is_count(references) else None,
+        fields_of_study=_texts(entry.get("fieldsOfStudy")),
+    )
+
+
+def _date(value: object) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        date = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return date if 1900 <= date.year <= 2100 else None
 
 
 def _is_count(value: object) -> bool:

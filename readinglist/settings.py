@@ -319,6 +319,12 @@ SEMANTIC_SCHOLAR_API_KEY = env.str("SEMANTIC_SCHOLAR_API_KEY", default="")
 # The rate the API grants a key is 1 request/second across all endpoints; the
 # refresh paces itself to this. 0 turns pacing off (tests, a local fake server).
 SEMANTIC_SCHOLAR_MAX_RPS = env.float("SEMANTIC_SCHOLAR_MAX_RPS", default=1.0)
+# Calls to GET /paper/{id}/references a refresh may make (paced like the rest): a
+# reference list is fetched once, then again only when referenceCount changes, so
+# the first fill of a large list spreads over several nights (10,000 papers: 10).
+SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN = env.int(
+    "SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN", default=1000
+)
 # Timeouts and retries are constants beside the client (papers/semantic_scholar.py).
 
 # Email: printed to the console unless EMAIL_URL names an SMTP server, e.g.

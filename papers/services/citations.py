@@ -17,19 +17,29 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from papers import tasks
+from papers import identifiers, tasks
 from papers.cache import bump_content_version
 from papers.locks import refresh_lock
-from papers.models import CitationSnapshot, Paper, RefreshRun
+from papers.models import (
+    CURATABLE_FIELDS,
+    DOI_VALIDATOR,
+    CitationSnapshot,
+    Paper,
+    PaperLink,
+    ReferenceList,
+    RefreshRun,
+)
 from papers.semantic_scholar import (
     BATCH_LIMIT,
     Answer,
     ApiKeyRefused,
+    Details,
     SemanticScholarClient,
     SemanticScholarError,
     paper_ref,
@@ -39,6 +49,7 @@ __all__ = [
     "RefreshAlreadyRunning",
     "citations_refresh",
     "citations_refresh_enqueue",
+    "paper_links_rebuild",
     "refresh_summary",
     "semantic_scholar_client",
 ]
@@ -54,6 +65,7 @@ MAX_COUNT = 2_147_483_647  # the range of PositiveIntegerField on every backend
 PAPER_FIELDS = (
     "pk", "s2_paper_id", "arxiv_id", "doi", "title", "year",
     "citation_count", "influential_citation_count",
+    *CURATABLE_FIELDS, "curated_fields", "details_fetched_on",
 )  # fmt: skip
 
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
@@ -303,6 +315,8 @@ class _Changes:
     found: list[Paper] = field(default_factory=list)
     new_s2_ids: list[Paper] = field(default_factory=list)
     filled: list[Paper] = field(default_factory=list)  # title or year from S2
+    # (pk, {field: value}) of papers whose details S2 changed
+    details: list[tuple[int, dict]] = field(default_factory=list)
     snapshots: list[CitationSnapshot] = field(default_factory=list)
 
 
@@ -314,6 +328,10 @@ class _Refresh:
         self.client = client
         self.progress = progress
         self.consecutive_failures = 0
+        # (never fetched?, pk, S2 id, referenceCount) of papers whose reference
+        # list is missing or out of date; fetched after the batches.
+        self.references_due: list[tuple[bool, int, str, int | None]] = []
+        self.reference_calls_left = settings.SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN
 
     def run_batches(self, batches: _Batches) -> None:
         done = 0
@@ -329,6 +347,8 @@ class _Refresh:
                 self.record.save()
                 if self.progress:
                     self.progress(done, batches.total)
+        if not self.record.fatal:
+            self.refresh_references()
         self.record.finish()
 
     def refresh_batch(self, papers: list[Paper]) -> None:
@@ -405,6 +425,8 @@ class _Refresh:
         changes.new_s2_ids = self.adopt_s2_ids(found)
         ids_changed = {paper.pk for paper in changes.new_s2_ids}
         changes.filled = _fill_metadata(found)
+        changes.details = _changed_details(found, now)
+        self.note_references_due(found)
         same_count: list[Paper] = []
         for paper, answer in found:
             citations = answer.citations
@@ -440,6 +462,73 @@ class _Refresh:
                 if p.pk not in with_history
             ]
         return changes
+
+    def note_references_due(self, found: list[tuple[Paper, Answer]]) -> None:
+        """Remember the papers whose reference list to fetch after the batches: the
+        ones never fetched, and the ones whose referenceCount moved since. A paper
+        whose referenceCount S2 does not give is left alone (nothing to compare);
+        one with none has nothing to fetch."""
+        known = dict(
+            ReferenceList.objects.filter(paper__in=[p.pk for p, _ in found])
+            .order_by()
+            .values_list("paper_id", "reference_count")
+        )
+        for paper, answer in found:
+            count = answer.citations.details.reference_count
+            if not count or known.get(paper.pk, -1) == count:
+                continue
+            never = paper.pk not in known
+            self.references_due.append((never, paper.pk, paper.s2_paper_id, count))
+
+    def refresh_references(self) -> None:
+        """Fetch the due reference lists (never fetched first), at most
+        SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN calls a run, then rebuild the
+        links inside the list. A failed call keeps the old list."""
+        due = sorted(self.references_due, key=lambda item: (not item[0], item[1]))
+        self.references_due = []
+        fetched = failed = 0
+        failures_in_a_row = 0
+        for _never, pk, s2_id, count in due:
+            if self.reference_calls_left <= 0:
+                break
+            calls_before = self.client.stats.requests
+            try:
+                s2_ids = self.client.fetch_references(s2_id)
+            except ApiKeyRefused as exc:
+                self.record.note(f"references of paper #{pk}: {exc}; stopped")
+                break
+            except SemanticScholarError as exc:
+                failed += 1
+                failures_in_a_row += 1
+                self.record.note(f"references of paper #{pk}: {exc}")
+                if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+                    break
+                continue
+            finally:
+                self.reference_calls_left -= self.client.stats.requests - calls_before
+            failures_in_a_row = 0
+            fetched += 1
+            ReferenceList.objects.update_or_create(
+                paper_id=pk,
+                defaults={
+                    "s2_ids": s2_ids,
+                    "reference_count": count,
+                    "fetched_at": timezone.now(),
+                },
+            )
+        if due:
+            logger.info(
+                "citation refresh %s: %s reference lists fetched, %s failed, %s left "
+                "for the next run",
+                self.run.pk,
+                fetched,
+                failed,
+                len(due) - fetched - failed,
+            )
+        try:
+            paper_links_rebuild()
+        except DatabaseError as exc:
+            self.record.note(f"in-list links not rebuilt, database error: {exc}")
 
     def adopt_s2_ids(self, found: list[tuple[Paper, Answer]]) -> list[Paper]:
         """Take S2's id where it differs from ours (a merge, or a paper found by its
@@ -494,8 +583,14 @@ class _Refresh:
         _update_by_pk(
             changes.found,
             {"citation_count": "integer", "influential_citation_count": "integer"},
-            also={"citations_updated_at": changes.fetched_at},
+            also={
+                "citations_updated_at": changes.fetched_at,
+                "details_fetched_at": changes.fetched_at,
+            },
         )
+        # Details change rarely after the first night: one UPDATE per such paper.
+        for pk, values in changes.details:
+            Paper.objects.filter(pk=pk).update(**values)
         _update_by_pk(changes.new_s2_ids, {"s2_paper_id": "varchar(40)"})
         if changes.filled:
             Paper.objects.bulk_update(changes.filled, ["title", "year"])
@@ -521,6 +616,104 @@ def _fill_metadata(found: list[tuple[Paper, Answer]]) -> list[Paper]:
         if changed:
             filled.append(paper)
     return filled
+
+
+def _changed_details(found: list[tuple[Paper, Answer]], now) -> list[tuple[int, dict]]:
+    """The details S2 gave that differ from ours, set on the papers and returned
+    as (pk, values) to write.
+
+    A detail named in ``curated_fields`` is the curator's and is never written;
+    a detail S2 did not give (missing, null, empty) keeps the stored value. A
+    written detail's date goes in ``details_fetched_on``.
+    """
+    stamp = now.isoformat()
+    changed = []
+    for paper, answer in found:
+        citations = answer.citations
+        curated = set(paper.curated_fields or ())
+        values = {
+            name: value
+            for name, value in _detail_values(citations.details).items()
+            if name not in curated
+            and value not in ("", [], None)
+            and value != getattr(paper, name)
+        }
+        if not paper.doi and (doi := _valid_doi(citations.doi)):
+            values["doi"] = doi
+        if not values:
+            continue
+        fetched_on = dict(paper.details_fetched_on or {})
+        fetched_on.update(dict.fromkeys(values, stamp))
+        values["details_fetched_on"] = fetched_on
+        for name, value in values.items():
+            setattr(paper, name, value)
+        changed.append((paper.pk, values))
+    return changed
+
+
+def _detail_values(details: Details) -> dict[str, object]:
+    """The model's values for S2's details; empty ones mean "not given"."""
+    return {
+        "authors": [{"name": a.name, "authorId": a.author_id} for a in details.authors],
+        "venue": details.venue,
+        "venue_type": details.venue_type,
+        "publication_types": list(details.publication_types),
+        "journal_volume": details.journal_volume,
+        "journal_pages": details.journal_pages,
+        "publication_date": details.publication_date,
+        "abstract": details.abstract,
+        "tldr": details.tldr,
+        "open_access_pdf_url": details.open_access_pdf_url,
+        "reference_count": details.reference_count,
+        "fields_of_study": list(details.fields_of_study),
+    }
+
+
+def _valid_doi(doi: str) -> str:
+    bare = identifiers.doi_from_text(doi) if doi else ""
+    if not bare or len(bare) > 200:
+        return ""
+    try:
+        DOI_VALIDATOR(bare)
+    except ValidationError:
+        return ""
+    return bare
+
+
+@transaction.atomic
+def paper_links_rebuild() -> tuple[int, int]:
+    """Make ``PaperLink`` the part of the stored reference lists where both ends
+    are papers of our list; returns (links added, links removed).
+
+    Local work, no call: a paper that joins the list gets the links of the papers
+    already there at the next refresh. Reads the reference lists a chunk at a time.
+    """
+    in_list = Paper.objects.exclude(s2_paper_id="").order_by()
+    by_s2 = dict(in_list.values_list("s2_paper_id", "pk"))
+    wanted: set[tuple[int, int]] = set()
+    lists = ReferenceList.objects.order_by().values_list("paper_id", "s2_ids")
+    for citing, s2_ids in lists.iterator(chunk_size=500):
+        for s2_id in s2_ids or ():
+            cited = by_s2.get(s2_id)
+            if cited is not None and cited != citing:
+                wanted.add((citing, cited))
+    existing = {
+        (citing, cited): pk
+        for pk, citing, cited in PaperLink.objects.order_by().values_list(
+            "pk", "citing_id", "cited_id"
+        )
+    }
+    stale = [pk for pair, pk in existing.items() if pair not in wanted]
+    new = [
+        PaperLink(citing_id=citing, cited_id=cited)
+        for citing, cited in sorted(wanted - existing.keys())
+    ]
+    for start in range(0, len(stale), BATCH_SIZE):
+        PaperLink.objects.filter(pk__in=stale[start : start + BATCH_SIZE]).delete()
+    PaperLink.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    if stale or new:
+        bump_content_version()
+    return len(new), len(stale)
 
 
 def _update_by_pk(
