@@ -81,6 +81,29 @@ def refresh_citations(
     return {"status": run.status, "run": run.pk, "summary": refresh_summary(run)}
 
 
+@shared_task(
+    name="papers.refresh_yearly_citations",
+    soft_time_limit=REFRESH_SOFT_TIME_LIMIT,
+    time_limit=REFRESH_TIME_LIMIT,
+)
+def refresh_yearly_citations() -> dict:
+    """Refresh citations per year from OpenAlex (weekly)."""
+    from papers.services.yearly_citations import (
+        RefreshAlreadyRunning,
+        yearly_citations_refresh,
+    )
+
+    try:
+        run = yearly_citations_refresh()
+    except RefreshAlreadyRunning:
+        logger.info("refresh_yearly_citations: another refresh is running, skipped")
+        return {"status": "skipped", "reason": "another refresh is running"}
+    except SoftTimeLimitExceeded:
+        logger.warning("refresh_yearly_citations stopped by its soft time limit")
+        return {"status": "stopped", "reason": "soft time limit"}
+    return {"status": "failed" if run.failed else "done", "summary": run.summary()}
+
+
 # --- 请求精读 mail ----------------------------------------------------------------
 # A mail server that is down or silent is retried with a doubling delay: 1, 2, 4, 8
 # and 16 minutes (about half an hour in all), then the failure is logged as an

@@ -327,6 +327,14 @@ SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN = env.int(
 )
 # Timeouts and retries are constants beside the client (papers/semantic_scholar.py).
 
+# OpenAlex, for citations per year (papers/openalex.py), refreshed weekly. Its polite
+# pool asks for a contact address as `mailto`; since 2026 it also hands out free
+# API keys, sent as `api_key` when set.
+OPENALEX_API_URL = env.str("OPENALEX_API_URL", default="https://api.openalex.org")
+OPENALEX_MAILTO = env.str("OPENALEX_MAILTO", default="")
+OPENALEX_API_KEY = env.str("OPENALEX_API_KEY", default="")
+OPENALEX_MAX_RPS = env.float("OPENALEX_MAX_RPS", default=1.0)
+
 # Email: printed to the console unless EMAIL_URL names an SMTP server, e.g.
 # smtp+tls://user:password@smtp.example.org:587
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
@@ -428,6 +436,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-citations-nightly": {
         "task": "papers.refresh_citations",
         "schedule": crontab(hour=3, minute=0),
+    },
+    # Every Sunday at 04:30 Shanghai time, after that night's citation refresh.
+    "refresh-yearly-citations-weekly": {
+        "task": "papers.refresh_yearly_citations",
+        "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
     },
 }
 
