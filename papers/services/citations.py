@@ -520,7 +520,7 @@ class _Refresh:
             logger.info(
                 "citation refresh %s: %s reference lists fetched, %s failed, %s left "
                 "for the next run",
-                self.run.pk,
+                self.record.run.pk,
                 fetched,
                 failed,
                 len(due) - fetched - failed,
