@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from papers.admin.refresh import refresh_not_queued_warning
 from papers.forms import clean_paragraphs
@@ -215,63 +215,57 @@ class ReadingRequestAdmin(admin.ModelAdmin):
         description=_("婉拒所选请求（需要公开说明）…"), permissions=["change"]
     )
     def decline(self, request, queryset):
-        form = DeclineForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done, failures = self._apply(
-                queryset,
-                reading_request_decline,
-                by=request.user,
-                public_reason=form.cleaned_data["public_reason"],
-            )
-            self._report(
-                request,
-                done,
-                failures,
-                ngettext(
-                    "已婉拒 %(count)d 个请求。", "已婉拒 %(count)d 个请求。", done
-                ),
-            )
-            return None
-        return self._intermediate(
+        return self._form_action(
             request,
             queryset,
-            form,
+            form_class=DeclineForm,
+            service=reading_request_decline,
             action="decline",
             title=_("婉拒请求"),
-            template="requests/admin/action.html",
+            success=ngettext_lazy(
+                "已婉拒 %(count)d 个请求。", "已婉拒 %(count)d 个请求。", "count"
+            ),
         )
 
     @admin.action(
         description=_("标记所选请求已完成（选择精读视频）…"), permissions=["change"]
     )
     def mark_done(self, request, queryset):
-        form = DoneForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done, failures = self._apply(
-                queryset,
-                reading_request_done,
-                by=request.user,
-                video=form.cleaned_data["video"],
-            )
-            self._report(
-                request,
-                done,
-                failures,
-                ngettext(
-                    "已把 %(count)d 个请求标记为完成；留了邮箱的请求者会收到通知。",
-                    "已把 %(count)d 个请求标记为完成；留了邮箱的请求者会收到通知。",
-                    done,
-                ),
-            )
-            return None
-        return self._intermediate(
+        return self._form_action(
             request,
             queryset,
-            form,
+            form_class=DoneForm,
+            service=reading_request_done,
             action="mark_done",
             title=_("标记完成"),
-            template="requests/admin/action.html",
+            success=ngettext_lazy(
+                "已把 %(count)d 个请求标记为完成；留了邮箱的请求者会收到通知。",
+                "已把 %(count)d 个请求标记为完成；留了邮箱的请求者会收到通知。",
+                "count",
+            ),
         )
+
+    def _form_action(
+        self, request, queryset, *, form_class, service, action, title, success
+    ):
+        """An action that first asks for one thing on a page of its own (decline:
+        the public reason; mark done: the video), then runs ``service`` on every
+        selected request with the form's cleaned data as keyword arguments."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._intermediate(
+                request,
+                queryset,
+                form,
+                action=action,
+                title=title,
+                template="requests/admin/action.html",
+            )
+        done, failures = self._apply(
+            queryset, service, by=request.user, **form.cleaned_data
+        )
+        self._report(request, done, failures, success)
+        return None
 
     def _intermediate(self, request, queryset, form, *, action, title, template):
         context = {
