@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from papers import identifiers
+from papers.identifiers import request_key
 from papers.models import ReadingRequest
 from papers.models.reading_requests import validate_no_html
 from papers.plain_text import clean_line, clean_paragraphs
-from papers.services.reading_requests import request_key
 
 # Characters a valid URL never contains unescaped (RFC 3986 §2): refusing them keeps
 # quotes and angle brackets out of every href we render.

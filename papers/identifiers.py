@@ -272,3 +272,17 @@ def zhihu_video_id(url: str) -> str:
     elif segments[:3] == ["api", "v4", "zvideos"] and len(segments) >= 4:
         candidate = segments[3]
     return candidate if _DIGITS_RE.fullmatch(candidate) else ""
+
+
+def request_key(url: str) -> str:
+    """The de-duplication key of a 请求精读 link: ``arxiv:<id>``, ``s2:<40 hex>``,
+    ``doi:<lower-cased doi>`` or ``url:<normalised url>``; "" for a non-http(s) URL."""
+    if arxiv_id := arxiv_id_from_url(url):
+        return f"arxiv:{arxiv_id}"
+    if s2_id := s2_id_from_url(url):
+        return f"s2:{s2_id}"
+    if doi := doi_from_text(url):
+        return f"doi:{doi}"
+    if normalised := normalise_url(url):
+        return f"url:{normalised}"
+    return ""

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.core.paginator import Paginator
 from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from papers import readme
+from papers.identifiers import request_key
 from papers.models import (
     Category,
     CitationSnapshot,
     Paper,
     Placement,
+    ReadingRequest,
     RefreshRun,
+    RequestVote,
     VideoNote,
 )
 from papers.readme import CategoryBlock, PaperRow, ReadmeDocument, VideoRow
@@ -266,3 +272,103 @@ def latest_videos(*, limit: int = FEED_ITEMS):
 def last_refresh() -> RefreshRun | None:
     """The latest finished citation refresh that worked, fully or partly (one query)."""
     return RefreshRun.objects.successful().first()
+
+
+# 请求精读 --------------------------------------------------------------------------
+
+REQUESTS_OPEN_PER_PAGE = 50
+REQUESTS_CLOSED_SHOWN = 50
+_KEY_HOSTS = {"arxiv": "arxiv.org", "s2": "semanticscholar.org", "doi": "doi.org"}
+
+
+def reading_request_queue(*, page: str | int | None) -> dict:
+    """The public queue: one page of pending requests (most votes first, then
+    newest), and the latest answered and declined ones."""
+    open_requests = Paginator(
+        ReadingRequest.objects.pending().with_vote_count().by_votes(),
+        REQUESTS_OPEN_PER_PAGE,
+    ).get_page(page)
+    answered = (
+        ReadingRequest.objects.answered()
+        .with_vote_count()
+        .select_related("paper", "video")
+        .order_by("-decided_at", "-id")[:REQUESTS_CLOSED_SHOWN]
+    )
+    declined = (
+        ReadingRequest.objects.declined()
+        .with_vote_count()
+        .order_by("-decided_at", "-id")[:REQUESTS_CLOSED_SHOWN]
+    )
+    return {"open_requests": open_requests, "answered": answered, "declined": declined}
+
+
+def reading_request_detail(*, pk: int) -> ReadingRequest | None:
+    """One request with its vote count, paper and video."""
+    return (
+        ReadingRequest.objects.with_vote_count()
+        .select_related("paper", "video")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def reading_request_voted_ids(*, session_hash: str, request_ids) -> set[int]:
+    """Which of ``request_ids`` this browser session voted for. Only the session:
+    other readers behind the same address have votes of their own."""
+    request_ids = list(request_ids)
+    if not request_ids or not session_hash:
+        return set()
+    return set(
+        RequestVote.objects.filter(
+            session_hash=session_hash, reading_request__in=request_ids
+        ).values_list("reading_request_id", flat=True)
+    )
+
+
+def listed_paper_for_key(key: str) -> Paper | None:
+    """The paper already on the list under a request key: same arXiv id, S2 id or
+    DOI, or a link that normalises to the same key."""
+    kind, _sep, value = key.partition(":")
+    if not value:
+        return None
+    by_id = {
+        "arxiv": Q(arxiv_id=value),
+        "s2": Q(s2_paper_id=value),
+        "doi": Q(doi__iexact=value),
+    }.get(kind)
+    if by_id is not None:
+        paper = Paper.objects.filter(by_id).order_by("pk").first()
+        if paper is not None:
+            return paper
+    # Links cannot be normalised in SQL: narrow by host, then compare keys in Python.
+    host = _KEY_HOSTS.get(kind) or urlsplit(value).hostname
+    if not host:
+        return None
+    candidates = Paper.objects.filter(url__icontains=host).only("pk", "url", "slug")
+    for paper in candidates.order_by("pk").iterator():
+        if request_key(paper.url) == key:
+            return Paper.objects.get(pk=paper.pk)
+    return None
+
+
+def reading_request_hint(*, url: str, session_hash: str) -> dict | None:
+    """What to tell a reader typing ``url``: the paper on the list (``paper``), or
+    the request for it (``item``, with ``voted_ids``); None when there is nothing."""
+    key = request_key(url) if url else ""
+    if not key:
+        return None
+    paper = listed_paper_for_key(key)
+    if paper is not None:
+        return {"paper": paper}
+    item = (
+        ReadingRequest.objects.with_vote_count()
+        .select_related("paper")
+        .filter(key=key)
+        .first()
+    )
+    if item is None:
+        return None
+    voted_ids = reading_request_voted_ids(
+        session_hash=session_hash, request_ids=[item.pk]
+    )
+    return {"item": item, "voted_ids": voted_ids}

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.forms import ReadingRequestForm, paper_url_from_input
+from papers.identifiers import request_key
 from papers.models import ReadingRequest, RequestVote
+from papers.selectors import listed_paper_for_key
 from papers.services.reading_requests import (
     Voter,
-    listed_paper_for_key,
     reading_request_submit,
     reading_request_vote,
-    request_key,
     voter_identity,
 )
 from readinglist.celery import app as celery_app

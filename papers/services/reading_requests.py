@@ -15,21 +15,21 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_managers, send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from papers import identifiers, tasks
+from papers import tasks
+from papers.identifiers import request_key
 from papers.models import Paper, ReadingRequest, RequestVote, VideoNote
+from papers.selectors import listed_paper_for_key
 from papers.services.catalogue import paper_create
 from papers.services.citations import citations_refresh_enqueue
 
@@ -43,7 +43,6 @@ __all__ = [
     "SubmitResult",
     "VoteResult",
     "Voter",
-    "listed_paper_for_key",
     "reading_request_accept",
     "reading_request_decline",
     "reading_request_done",
@@ -51,55 +50,11 @@ __all__ = [
     "reading_request_notify_requester",
     "reading_request_submit",
     "reading_request_vote",
-    "request_key",
     "voter_identity",
 ]
 
 
 # --- Identity -------------------------------------------------------------------
-
-
-def request_key(url: str) -> str:
-    """The de-duplication key of a paper link: ``arxiv:<id>``, ``s2:<40 hex>``,
-    ``doi:<lower-cased doi>`` or ``url:<normalised url>``; "" for a non-http(s) URL."""
-    if arxiv_id := identifiers.arxiv_id_from_url(url):
-        return f"arxiv:{arxiv_id}"
-    if s2_id := identifiers.s2_id_from_url(url):
-        return f"s2:{s2_id}"
-    if doi := identifiers.doi_from_text(url):
-        return f"doi:{doi}"
-    if normalised := identifiers.normalise_url(url):
-        return f"url:{normalised}"
-    return ""
-
-
-_KEY_HOSTS = {"arxiv": "arxiv.org", "s2": "semanticscholar.org", "doi": "doi.org"}
-
-
-def listed_paper_for_key(key: str) -> Paper | None:
-    """The paper already on the list under this key: same arXiv id, S2 id or DOI, or a
-    link that normalises to the same key."""
-    kind, _sep, value = key.partition(":")
-    if not value:
-        return None
-    by_id = {
-        "arxiv": Q(arxiv_id=value),
-        "s2": Q(s2_paper_id=value),
-        "doi": Q(doi__iexact=value),
-    }.get(kind)
-    if by_id is not None:
-        paper = Paper.objects.filter(by_id).order_by("pk").first()
-        if paper is not None:
-            return paper
-    # Links cannot be normalised in SQL: narrow by host, then compare keys in Python.
-    host = _KEY_HOSTS.get(kind) or urlsplit(value).hostname
-    if not host:
-        return None
-    candidates = Paper.objects.filter(url__icontains=host).only("pk", "url", "slug")
-    for paper in candidates.order_by("pk").iterator():
-        if request_key(paper.url) == key:
-            return Paper.objects.get(pk=paper.pk)
-    return None
 
 
 @dataclass(frozen=True)

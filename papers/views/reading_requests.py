@@ -13,30 +13,26 @@ import math
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from papers import rate_limits
+from papers import rate_limits, selectors
 from papers.client_ip import client_ip
 from papers.forms import ReadingRequestForm, paper_url_from_input
-from papers.models import Paper, ReadingRequest, RequestVote
+from papers.models import Paper, ReadingRequest
 from papers.services.reading_requests import (
     Voter,
-    listed_paper_for_key,
     reading_request_submit,
     reading_request_vote,
-    request_key,
     voter_identity,
 )
 
 TEMPLATE = "requests/list.html"
-OPEN_PER_PAGE = 50
-CLOSED_SHOWN = 50
 # The outcome of a plain POST, kept in the session for the page after the redirect.
 CONFIRMATION_SESSION_KEY = "reading_request_confirmation"
 
@@ -120,26 +116,15 @@ def _too_many(response, retry_after: int):
 def _page_context(request, *, form, voter: Voter | None = None, **extra) -> dict:
     if voter is None:
         voter = _voter(request, start_session=False)
-    open_requests = Paginator(
-        ReadingRequest.objects.pending().with_vote_count().by_votes(), OPEN_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    answered = (
-        ReadingRequest.objects.answered()
-        .with_vote_count()
-        .select_related("paper", "video")
-        .order_by("-decided_at", "-id")[:CLOSED_SHOWN]
-    )
-    declined = (
-        ReadingRequest.objects.declined()
-        .with_vote_count()
-        .order_by("-decided_at", "-id")[:CLOSED_SHOWN]
+    queue = selectors.reading_request_queue(page=request.GET.get("page"))
+    voted_ids = selectors.reading_request_voted_ids(
+        session_hash=voter.session_hash,
+        request_ids=[item.pk for item in queue["open_requests"]],
     )
     return {
         "form": form,
-        "open_requests": open_requests,
-        "answered": answered,
-        "declined": declined,
-        "voted_ids": _voted_ids(voter, [item.pk for item in open_requests]),
+        **queue,
+        "voted_ids": voted_ids,
         "limits": _limits(),
         **extra,
     }
@@ -153,31 +138,13 @@ def _limits() -> dict[str, int]:
     }
 
 
-def _voted_ids(voter: Voter, request_ids: list[int]) -> set[int]:
-    """The requests this browser session voted for (an address's votes are other
-    people's too: only the session that voted is told it has)."""
-    if not request_ids or not voter.session_hash:
-        return set()
-    return set(
-        RequestVote.objects.filter(
-            session_hash=voter.session_hash, reading_request__in=request_ids
-        ).values_list("reading_request_id", flat=True)
-    )
-
-
 def _pop_confirmation(request) -> dict | None:
     stored = request.session.pop(CONFIRMATION_SESSION_KEY, None)
     if not isinstance(stored, dict):
         return None
-    reading_request = None
+    reading_request = paper = None
     if stored.get("request_id"):
-        reading_request = (
-            ReadingRequest.objects.with_vote_count()
-            .select_related("paper", "video")
-            .filter(pk=stored["request_id"])
-            .first()
-        )
-    paper = None
+        reading_request = selectors.reading_request_detail(pk=stored["request_id"])
     if stored.get("paper_id"):
         paper = Paper.objects.filter(pk=stored["paper_id"]).first()
     return {
@@ -192,11 +159,7 @@ def _confirmed(request, *, outcome: str, reading_request=None, paper=None):
     redirect to the page, which shows the same confirmation once."""
     if request.htmx:
         if reading_request is not None:
-            reading_request = (
-                ReadingRequest.objects.with_vote_count()
-                .select_related("paper", "video")
-                .get(pk=reading_request.pk)
-            )
+            reading_request = selectors.reading_request_detail(pk=reading_request.pk)
         # The open list comes along out of band, so the new request or vote shows.
         confirmation = {
             "outcome": outcome,
@@ -306,26 +269,10 @@ def request_hint(request):
                 render(request, TEMPLATE + "#hint", {"hint_message": message}),
                 retry_after,
             )
-        hint = _hint_for(paper_url_from_input(raw), voter)
+        hint = selectors.reading_request_hint(
+            url=paper_url_from_input(raw), session_hash=voter.session_hash
+        )
     return render(request, TEMPLATE + "#hint", {"hint": hint})
-
-
-def _hint_for(url: str, voter: Voter) -> dict | None:
-    key = request_key(url) if url else ""
-    if not key:
-        return None
-    paper = listed_paper_for_key(key)
-    if paper is not None:
-        return {"paper": paper}
-    item = (
-        ReadingRequest.objects.with_vote_count()
-        .select_related("paper")
-        .filter(key=key)
-        .first()
-    )
-    if item is None:
-        return None
-    return {"item": item, "voted_ids": _voted_ids(voter, [item.pk])}
 
 
 @require_POST
@@ -334,11 +281,12 @@ def request_vote(request, pk):
     list with a message."""
     limit = settings.READING_REQUEST_VOTES_PER_HOUR
     voter, retry_after = _check_limit(request, "vote", limit, start_session=True)
-    item = get_object_or_404(ReadingRequest, pk=pk)
+    item = selectors.reading_request_detail(pk=pk)
+    if item is None:
+        raise Http404
     if retry_after:
         message = _limit_message("vote", limit, retry_after)
         if request.htmx:
-            item.vote_count = item.votes.count()
             response = render(
                 request,
                 TEMPLATE + "#vote",
