@@ -1,4 +1,4 @@
-"""Atom feeds: new papers, new videos, and new papers in one category.
+"""Atom feeds: new papers, new videos, new papers in one category, a path's steps.
 
 Every text that comes from the database goes through ``xml_safe``: a control
 character in a stored row (the README is read from upstream) must not turn every
@@ -18,9 +18,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
-from papers import selectors
+from papers import selectors, selectors_paths
 from papers.markup import render_inline, render_markdown
-from papers.models import Category
+from papers.models import Category, LearningPath
 from papers.plain_text import xml_safe
 
 
@@ -115,3 +115,55 @@ class LatestVideosFeed(Feed):
 
     def item_updateddate(self, video):
         return video.updated_at
+
+
+class PathStepsFeed(Feed):
+    """One learning path, its steps in path order (a feed reader shows each new
+    step once)."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request, slug):
+        return get_object_or_404(LearningPath, slug=slug)
+
+    def title(self, path):
+        return _("深度学习论文精读 · 学习路线：%(path)s") % {
+            "path": xml_safe(path.display_title)
+        }
+
+    def subtitle(self, path):
+        text = _plain_markdown(path.display_description)
+        return xml_safe(text) or self.title(path)
+
+    def link(self, path):
+        return path.get_absolute_url()
+
+    def feed_url(self, path):
+        return reverse("papers:path_feed", args=[path.slug])
+
+    def items(self, path):
+        return selectors_paths.latest_path_steps(path=path)
+
+    def item_title(self, step):
+        return xml_safe(step.display_title)
+
+    def item_description(self, step):
+        return xml_safe(step.display_note)
+
+    def item_link(self, step):
+        return step.get_absolute_url()
+
+    def item_guid(self, step):
+        return f"{step.path.get_absolute_url()}#step-{step.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, step):
+        return step.created_at
+
+    def item_updateddate(self, step):
+        return step.updated_at
+
+
+def _plain_markdown(markdown: str) -> str:
+    return html.unescape(strip_tags(render_markdown(markdown))).strip()

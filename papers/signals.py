@@ -11,15 +11,26 @@ from papers.cache import bump_content_version
 from papers.models import (
     Category,
     CitationSnapshot,
+    LearningPath,
     Paper,
+    PathStep,
     Placement,
     RefreshRun,
     VideoNote,
 )
 
 # Everything a public page shows: the list, its papers and videos, citation counts and
-# their history, and when they were last refreshed.
-PUBLIC_MODELS = (Category, Paper, Placement, VideoNote, CitationSnapshot, RefreshRun)
+# their history, when they were last refreshed, and the learning paths.
+PUBLIC_MODELS = (
+    Category,
+    Paper,
+    Placement,
+    VideoNote,
+    CitationSnapshot,
+    RefreshRun,
+    LearningPath,
+    PathStep,
+)
 
 
 def invalidate_public_pages(sender, **kwargs):

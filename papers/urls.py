@@ -1,9 +1,15 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
-from papers.feeds import CategoryPapersFeed, LatestPapersFeed, LatestVideosFeed
+from papers.feeds import (
+    CategoryPapersFeed,
+    LatestPapersFeed,
+    LatestVideosFeed,
+    PathStepsFeed,
+)
 from papers.sitemaps import SITEMAPS
 from papers.views import cite as cite_views
+from papers.views import paths as path_views
 from papers.views import public as views
 from papers.views import reading_requests as request_views
 
@@ -28,10 +34,13 @@ urlpatterns = [
     re_path(rf"^cite\.(?P<fmt>{CITE_FORMATS})$", cite_views.list_cite, name="cite"),
     path("videos/", views.videos, name="videos"),
     path("search/", views.search, name="search"),
+    path("paths/", path_views.path_list, name="paths"),
+    path("paths/<slug:slug>/", path_views.path_detail, name="path"),
     path("readme.md", views.readme, name="readme"),
     path("feeds/papers/", LatestPapersFeed(), name="papers_feed"),
     path("feeds/videos/", LatestVideosFeed(), name="videos_feed"),
     path("feeds/categories/<slug:slug>/", CategoryPapersFeed(), name="category_feed"),
+    path("feeds/paths/<slug:slug>/", PathStepsFeed(), name="path_feed"),
     path(
         "sitemap.xml",
         sitemap,

@@ -10,6 +10,7 @@ from papers.models.catalogue import (
     Placement,
     VideoNote,
 )
+from papers.models.paths import LearningPath, PathStep
 from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
@@ -22,9 +23,11 @@ __all__ = [
     "S2_ID_VALIDATOR",
     "Category",
     "CitationSnapshot",
+    "LearningPath",
     "Paper",
     "PaperLink",
     "PaperQuerySet",
+    "PathStep",
     "Placement",
     "RateLimitCounter",
     "ReadingRequest",

@@ -21,7 +21,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import identifiers, selectors
+from papers import identifiers, selectors, selectors_paths
 from papers.cache import cache_public_page, choice, free_text
 
 SEARCH_MAX_QUERY = 200
@@ -219,7 +219,12 @@ def _paper_context(paper) -> dict:
         }
         query = urlencode({key: value for key, value in params.items() if value})
         request_url = f"{reverse('papers:requests')}?{query}#request-form"
-    return {"paper": paper, "arxiv_is_original": same_link, "request_url": request_url}
+    return {
+        "paper": paper,
+        "arxiv_is_original": same_link,
+        "request_url": request_url,
+        "read_next": selectors_paths.read_next(paper=paper),
+    }
 
 
 @require_safe

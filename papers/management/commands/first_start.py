@@ -14,6 +14,7 @@ from papers.models import Category, Paper, RefreshRun, VideoNote
 from papers.readme import ReadmeFormatError
 from papers.services import ReadmeSourceError, readme_import, readme_read_source
 from papers.services.citations import citations_refresh_enqueue
+from papers.services.paths import STARTER_PATHS, paths_load
 
 # Seconds for the whole fetch of READINGLIST_SOURCE_URL (lookup, connection, reads).
 SOURCE_DEADLINE = 10.0
@@ -98,4 +99,12 @@ def _counts() -> str:
     )
 
 
-STEPS = (import_reading_list, queue_missing_citations)
+def load_learning_paths(command: Command) -> None:
+    """The starter paths not there yet; a curator's path (same slug) is kept."""
+    report = paths_load(text=STARTER_PATHS.read_text(encoding="utf-8"))
+    for line in report.lines():
+        style = command.style.WARNING if line.startswith("warning") else None
+        command.say(f"first start: paths: {line}", style)
+
+
+STEPS = (import_reading_list, load_learning_paths, queue_missing_citations)
