@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import attrgetter
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
-from papers.models import LearningPath, Paper, PathStep, VideoNote
+from papers.models import LearningPath, Paper, PaperLink, PathStep, VideoNote
 
 
 def _steps(*, with_covering_videos: bool = True) -> Prefetch:
@@ -113,16 +114,24 @@ class ReadNext:
 
 
 def in_list_citations(*, paper: Paper) -> tuple[list[Paper], list[Paper]]:
-    """(papers of our list citing ``paper``, papers of our list it cites).
-
-    Hook for the in-list citation graph (issue 13's paper-depth work): until that
-    data is in the database this returns nothing, and the page hides the section.
-    """
-    return [], []
+    """(papers of our list citing ``paper``, papers of our list it cites), by name
+    (one query). Empty until the in-list citation graph (``PaperLink``, filled by
+    the paper-depth refresh) has links for the paper: the page then hides them."""
+    links = PaperLink.objects.filter(Q(cited=paper) | Q(citing=paper)).select_related(
+        "citing", "cited"
+    )
+    cited_by, cites = [], []
+    for link in links:
+        if link.cited_id == paper.pk:
+            cited_by.append(link.citing)
+        else:
+            cites.append(link.cited)
+    key = attrgetter("name", "pk")
+    return sorted(cited_by, key=key), sorted(cites, key=key)
 
 
 def read_next(*, paper: Paper) -> ReadNext:
-    """One query for the paths, plus the citation reads."""
+    """Two queries: the paths, the in-list citations."""
     cited_by, cites = in_list_citations(paper=paper)
     return ReadNext(
         places=paper_path_places(paper=paper),

@@ -3,7 +3,15 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from papers.models import Category, CitationSnapshot, Paper, Placement, VideoNote
+from papers.models import (
+    Category,
+    CitationSnapshot,
+    LearningPath,
+    Paper,
+    PathStep,
+    Placement,
+    VideoNote,
+)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -60,3 +68,26 @@ class CitationSnapshotFactory(factory.django.DjangoModelFactory):
     paper = factory.SubFactory(PaperFactory)
     count = 100
     fetched_at = factory.LazyFunction(timezone.now)
+
+
+class LearningPathFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LearningPath
+
+    title = factory.Sequence(lambda n: f"路线 {n}")
+    title_en = factory.Sequence(lambda n: f"Path {n}")
+    slug = factory.Sequence(lambda n: f"path-{n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class PathStepFactory(factory.django.DjangoModelFactory):
+    """A paper step; pass ``paper=None, video=...`` for a video step."""
+
+    class Meta:
+        model = PathStep
+
+    path = factory.SubFactory(LearningPathFactory)
+    position = factory.Sequence(lambda n: n)
+    paper = factory.SubFactory(PaperFactory)
+    video = None
+    note = factory.Sequence(lambda n: f"为什么读第 {n} 步")

@@ -8,12 +8,14 @@ pages in both languages and in the dark colour scheme.
 
 import importlib.util
 import re
+from io import StringIO
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -310,6 +312,8 @@ def everything_on_show(catalogue):
         status=ReadingRequest.Status.DECLINED,
         public_reason="不是深度学习论文。",
     )
+    # The starter learning paths, so /paths/ and a paper page show their parts.
+    call_command("load_paths", stdout=StringIO())
 
 
 def axe_findings(page) -> list[dict]:
@@ -350,6 +354,9 @@ def test_main_pages_have_no_serious_accessibility_findings(
         "/videos/",
         "/search/?q=gan",
         "/requests/",
+        "/paths/",
+        "/paths/transformer-family/",
+        "/papers/bert/",  # step 3 of a path: the "what to read next" section
     ]
     findings = []
     for url in urls:

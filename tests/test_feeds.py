@@ -119,14 +119,18 @@ def test_sitemap_lists_pages_categories_and_papers(client):
         url.findtext(f"{SITEMAP}loc")
         for url in ET.fromstring(response.content).findall(f"{SITEMAP}url")
     }
-    expected = {"http://testserver/", "http://testserver/videos/"}
+    expected = {
+        "http://testserver/",
+        "http://testserver/videos/",
+        "http://testserver/paths/",
+    }
     expected |= {
         f"http://testserver{c.get_absolute_url()}" for c in Category.objects.all()
     }
     expected |= {
         f"http://testserver{p.get_absolute_url()}" for p in Paper.objects.all()
     }
-    assert urls == expected and len(urls) == 2 + 12 + 90
+    assert urls == expected and len(urls) == 3 + 12 + 90
 
 
 @pytest.mark.parametrize("size", [90, LARGE])
@@ -140,7 +144,8 @@ def test_feeds_and_sitemap_run_a_constant_number_of_queries(
         "/feeds/papers/": 1,
         "/feeds/videos/": 1,
         category.get_absolute_url().replace("/categories/", "/feeds/categories/"): 2,
-        "/sitemap.xml": 4,  # two counts and two lists: categories and papers
+        # a count and a list each for categories, papers and paths
+        "/sitemap.xml": 6,
     }
     for url, limit in limits.items():
         with django_assert_max_num_queries(limit):

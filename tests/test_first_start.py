@@ -134,8 +134,9 @@ def test_empty_database_gets_the_live_list_and_one_queued_refresh(
     )
     # Queued, not run: the web server starts while the worker fetches the counts.
     assert queued == [QUEUED]
-    assert lines[1].startswith("first start: queued a citation refresh for the 17 ")
-    assert len(lines) == 2
+    assert lines[1].startswith("first start: loaded the starter learning paths")
+    assert lines[2].startswith("first start: queued a citation refresh for the 17 ")
+    assert len(lines) == 3
 
 
 @pytest.mark.parametrize(

@@ -764,7 +764,8 @@ MAX_QUERIES = {
     "home fragment": 2,  # the fragment has no totals and no footer
     "category": 3,  # category, placements+papers, last refresh
     "category fragment": 2,
-    "paper": 7,  # paper, categories, neighbours, videos, snapshots, paths, last refresh
+    # paper, categories, neighbours, videos, snapshots, paths, links, last refresh
+    "paper": 8,
     "videos": 3,  # videos, their papers, last refresh
     "search": 3,  # papers, their categories, last refresh
     "search fragment": 2,

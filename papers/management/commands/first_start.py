@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from papers.management.commands.load_seed import SEED
-from papers.models import Category, Paper, RefreshRun, VideoNote
+from papers.models import Category, LearningPath, Paper, RefreshRun, VideoNote
 from papers.readme import ReadmeFormatError
 from papers.services import ReadmeSourceError, readme_import, readme_read_source
 from papers.services.citations import citations_refresh_enqueue
@@ -100,11 +100,26 @@ def _counts() -> str:
 
 
 def load_learning_paths(command: Command) -> None:
-    """The starter paths not there yet; a curator's path (same slug) is kept."""
+    """The starter paths, once: only while the database has no path at all, so a
+    path a curator deleted does not come back on the next start. One line when it
+    created some; ``manage.py load_paths`` loads the rest later and lists each
+    step it skips."""
+    if LearningPath.objects.exists():
+        return
     report = paths_load(text=STARTER_PATHS.read_text(encoding="utf-8"))
-    for line in report.lines():
-        style = command.style.WARNING if line.startswith("warning") else None
-        command.say(f"first start: paths: {line}", style)
+    if not report.created:
+        return
+    skipped = sum(1 for line in report.warnings if "skipped step" in line)
+    command.say(
+        f"first start: loaded the starter learning paths {', '.join(report.created)}"
+        + (
+            f"; {skipped} steps and {len(report.warnings) - skipped} paths whose "
+            "papers are not in the database yet were left out (python manage.py "
+            "load_paths lists them and loads them once the papers are there)"
+            if report.warnings
+            else ""
+        )
+    )
 
 
 STEPS = (import_reading_list, load_learning_paths, queue_missing_citations)
