@@ -8,8 +8,8 @@ pages in both languages and in the dark colour scheme.
 
 import importlib.util
 import re
-from io import StringIO
 from datetime import timedelta
+from io import StringIO
 from unittest import mock
 
 import pytest
