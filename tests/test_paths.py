@@ -529,7 +529,7 @@ def test_path_feed_is_atom_with_the_steps_in_order(client, attention):
 
 def test_path_feed_survives_control_characters(client, attention):
     LearningPath.objects.filter(pk=attention.pk).update(title="注意\x0b力")
-    PathStep.objects.filter(path=attention).update(note="坏\x00字符")
+    PathStep.objects.filter(path=attention).update(note="坏\x0b字符")
     response = client.get("/feeds/paths/attention/")
     assert response.status_code == 200
     ET.fromstring(response.content)
