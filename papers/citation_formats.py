@@ -436,6 +436,51 @@ def gbt7714(work: CitableWork) -> str:
     return text + "\n"
 
 
+def scholarly_article(work: CitableWork, *, url: str, name: str = "") -> dict:
+    """JSON-LD ``ScholarlyArticle`` (https://schema.org/ScholarlyArticle)."""
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "headline": work.title[:110],
+        "name": work.title,
+        "url": url,
+        "mainEntityOfPage": url,
+    }
+    if name and name != work.title:
+        data["alternateName"] = name
+    if work.authors:
+        data["author"] = [{"@type": "Person", "name": a} for a in work.authors]
+    if work.date:
+        data["datePublished"] = work.date.isoformat()
+    elif work.year:
+        data["datePublished"] = str(work.year)
+    if work.real_venue:
+        data["isPartOf"] = {
+            "@type": "Periodical" if work.kind == "journal" else "PublicationEvent",
+            "name": work.venue,
+        }
+    if work.abstract:
+        data["abstract"] = work.abstract
+    same_as = [
+        link
+        for link in (
+            f"https://doi.org/{work.doi}" if work.doi else "",
+            work.arxiv_url,
+            work.url,
+        )
+        if link
+    ]
+    if same_as:
+        data["sameAs"] = list(dict.fromkeys(same_as))
+    if work.doi:
+        data["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "DOI",
+            "value": work.doi,
+        }
+    return data
+
+
 FORMATS = {
     "bib": ("application/x-bibtex; charset=utf-8", "attachment"),
     "ris": ("application/x-research-info-systems; charset=utf-8", "attachment"),

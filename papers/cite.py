@@ -86,6 +86,17 @@ def paper_citation(*, slug: str) -> CitableWork | None:
     return _works([paper], [*same_year, paper])[0]
 
 
+def page_citation(paper) -> CitableWork:
+    """The citation of a paper already loaded (one query: the earlier papers of its
+    year, whose keys could collide with its own)."""
+    same_year = (
+        Paper.objects.only(*_fields()).filter(year=paper.year, pk__lt=paper.pk)
+        if paper.year is not None
+        else Paper.objects.only(*_fields()).filter(year__isnull=True, pk__lt=paper.pk)
+    )
+    return _works([paper], [*same_year, paper])[0]
+
+
 def _all_papers() -> dict[int, Paper]:
     return {p.pk: p for p in Paper.objects.only(*_fields()).order_by("pk")}
 

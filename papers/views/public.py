@@ -21,7 +21,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import identifiers, selectors, selectors_paths
+from papers import citation_formats, cite, identifiers, selectors, selectors_paths
 from papers.cache import cache_public_page, choice, free_text
 
 SEARCH_MAX_QUERY = 200
@@ -202,10 +202,10 @@ def paper(request, slug):
     paper = selectors.paper_detail(slug=slug)
     if paper is None:
         raise Http404("No such paper")
-    return render(request, "papers/paper.html", _paper_context(paper))
+    return render(request, "papers/paper.html", _paper_context(request, paper))
 
 
-def _paper_context(paper) -> dict:
+def _paper_context(request, paper) -> dict:
     # "论文原文" is often the arXiv page itself (or its PDF): then one link says both.
     same_link = bool(paper.url and paper.arxiv_url) and identifiers.normalise_url(
         paper.url
@@ -224,6 +224,31 @@ def _paper_context(paper) -> dict:
         "arxiv_is_original": same_link,
         "request_url": request_url,
         "read_next": selectors_paths.read_next(paper=paper),
+        **_citation_context(request, paper),
+    }
+
+
+def _citation_context(request, paper) -> dict:
+    """The 引用 box and the scholar, Open Graph and JSON-LD tags of the head."""
+    work = cite.page_citation(paper)
+    page_url = request.build_absolute_uri(paper.get_absolute_url())
+    pdf_url = paper.open_access_pdf_url or (
+        f"https://arxiv.org/pdf/{paper.arxiv_id}" if paper.arxiv_id else ""
+    )
+    description = paper.tldr or paper.summary or paper.abstract or work.title
+    return {
+        "citation": work,
+        "citation_text": {
+            "txt": citation_formats.gbt7714(work).strip(),
+            "bib": citation_formats.bibtex(work).strip(),
+        },
+        "citation_pdf_url": pdf_url,
+        "page_url": page_url,
+        "site_name": _("论文精读"),
+        "og_description": description[:300],
+        "json_ld": citation_formats.scholarly_article(
+            work, url=page_url, name=paper.name
+        ),
     }
 
 
