@@ -121,6 +121,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    # Only for its Swagger UI files: the API docs page then loads them from our static
+    # files instead of a CDN (https://django-ninja.dev/guides/api-docs/).
+    "ninja",
     "papers",
 ]
 
@@ -128,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "papers.body_size.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/v1/ only: CORS for GET and the per-address rate limit (papers/api.py).
+    "papers.api.ApiMiddleware",
     # Cached public pages are answered here, before the middleware below runs.
     "papers.cache.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -255,6 +260,8 @@ for _cache in CACHES.values():
 # How long a cached public page may live (papers/cache.py); every save invalidates
 # them anyway. 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.int("DJANGO_PAGE_CACHE_SECONDS", default=10 * 60)
+# Requests an hour each client address may send to the JSON API; 0 turns it off.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
 
 # Curators log in through the admin: after a login with no (or an unsafe) ?next=,
 # land on the admin index, not on Django's default /accounts/profile/ (a 404).

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from papers.api import api
 from papers.views.health import healthz
 from papers.views.public import favicon
 
@@ -19,6 +20,7 @@ urlpatterns = [
     # can only change the visitor's language, as a ?lang= link could.
     # https://docs.djangoproject.com/en/5.2/topics/i18n/translation/#the-set-language-redirect-view
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("api/v1/", api.urls),
     path("", include("papers.urls")),
 ]
 
