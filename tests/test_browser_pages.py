@@ -107,9 +107,9 @@ def test_sitemap_opens_as_a_readable_list_of_links(two_categories, browsing, pag
     # The stylesheet applies (no XML tree view): each address on its own line,
     # under a heading, with nothing blocked by the CSP.
     locs = page.locator("loc")
-    expect(locs).to_have_count(12)  # pages (2) + categories (2) + papers (8)
+    expect(locs).to_have_count(13)  # pages (3) + categories (2) + papers (8)
     paper = Paper.objects.order_by("id").first()
-    expect(locs.nth(4)).to_have_text(f"{browsing.base_url}{paper.get_absolute_url()}")
+    expect(locs.nth(5)).to_have_text(f"{browsing.base_url}{paper.get_absolute_url()}")
     styles = page.evaluate(
         """() => {
           const loc = document.querySelector("loc");
