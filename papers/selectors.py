@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Prefetch, Q, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, Value, When
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from papers import readme
@@ -145,9 +146,9 @@ def _with_listed_papers(category: Category) -> Category:
 def category_tables(*, sort: str = "curated", recorded: bool | None = None):
     """Every category in curator order with its papers sorted and filtered (two
     queries whatever the number of papers); ``listed_papers`` on each."""
-    categories = Category.objects.prefetch_related(
-        _placements(sort=sort, recorded=recorded)
-    )
+    categories = Category.objects.annotate(
+        paper_count=Count("placements")
+    ).prefetch_related(_placements(sort=sort, recorded=recorded))
     return [_with_listed_papers(category) for category in categories]
 
 
@@ -156,6 +157,7 @@ def category_detail(
 ) -> Category | None:
     category = (
         Category.objects.filter(slug=slug)
+        .annotate(paper_count=Count("placements"))
         .prefetch_related(_placements(sort=sort, recorded=recorded))
         .first()
     )
@@ -218,6 +220,27 @@ def video_list():
     return VideoNote.objects.order_by("-published_on", "-id").prefetch_related(
         Prefetch("papers", queryset=Paper.objects.order_by("name", "id"))
     )
+
+
+def progress_catalogue() -> dict[str, dict[str, list[str]]]:
+    """Every paper and video by the key the progress script marks it with, as
+    ``[name, url]``: the /progress/ page names and links the marks with it (two
+    queries). A video's key is its slug, or its id while it has none."""
+    paper_url = reverse("papers:paper", args=["slug-placeholder"])
+    papers = {
+        slug: [name, paper_url.replace("slug-placeholder", slug)]
+        for slug, name in Paper.objects.order_by("name", "id").values_list(
+            "slug", "name"
+        )
+    }
+    videos = {
+        str(getattr(video, "slug", "") or video.pk): [
+            video.plain_title,
+            video.get_absolute_url(),
+        ]
+        for video in VideoNote.objects.order_by("-published_on", "-id")
+    }
+    return {"papers": papers, "videos": videos}
 
 
 def paper_search(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("paths/", path_views.path_list, name="paths"),
     path("paths/<slug:slug>/", path_views.path_detail, name="path"),
+    path("progress/", views.progress, name="progress"),
     path("readme.md", views.readme, name="readme"),
     path("feeds/papers/", LatestPapersFeed(), name="papers_feed"),
     path("feeds/videos/", LatestVideosFeed(), name="videos_feed"),

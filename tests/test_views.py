@@ -180,7 +180,7 @@ def test_home_table_row_has_mark_year_links_summary_and_count(client):
         paper__citations_updated_at=timezone.now() - dt.timedelta(days=3),
     )
     _, html = page(client, "/")
-    row = re.search(r"<tr><td class=\"col-recorded\">.*?</tr>", html, re.S).group(0)
+    row = re.search(r"<tr[^>]*><td class=\"col-recorded\">.*?</tr>", html, re.S)[0]
     assert "✅" in row and ">2017<" in row
     assert f'href="{placement.paper.get_absolute_url()}">Transformer</a>' in row
     assert 'href="https://arxiv.org/abs/1706.03762"' in row
@@ -465,7 +465,7 @@ def test_chart_thins_long_histories_and_keeps_the_last_point(client, transformer
     points = re.search(r'class="chart-line" points="([^"]+)"', html).group(1).split()
     assert len(points) == 60
     table = re.search(r'<table class="visually-hidden">.*?</table>', html, re.S)
-    assert table.group(0).count("<tr>") == 61  # header + 60 rows
+    assert len(re.findall(r"<tr[ >]", table.group(0))) == 61  # header + 60 rows
     assert "1,399" in table.group(0)
 
 

@@ -196,8 +196,10 @@ def paper_rows(papers, show_categories=False, citations_missing=False):
             )
         rows.append(
             format_html(
-                '<tr><td class="col-recorded">{}</td><td class="col-year">{}</td>'
+                '<tr data-paper="{}"><td class="col-recorded">{}</td>'
+                '<td class="col-year">{}</td>'
                 '<td class="col-name">{}</td><td class="col-summary">{}</td>{}</tr>\n',
+                paper.slug,
                 mark,
                 paper.year or "",
                 name,

@@ -295,6 +295,18 @@ def search(request):
 
 @require_safe
 @cache_public_page
+def progress(request):
+    """The reader's marks: the page is the same for everyone (and cached); the
+    list is built in the browser from localStorage by static/js/progress.js."""
+    return render(
+        request,
+        "papers/progress.html",
+        {"catalogue": selectors.progress_catalogue()},
+    )
+
+
+@require_safe
+@cache_public_page
 def readme(request):
     """The list as README markdown, the same text `manage.py export_readme` writes."""
     return HttpResponse(
