@@ -106,6 +106,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The client address behind DJANGO_TRUSTED_PROXY_COUNT proxies (see below).
 AXES_CLIENT_IP_CALLABLE = "papers.client_ip.client_ip"
+# No "AXES: BEGIN version …" INFO line at the start of every management command.
+AXES_VERBOSE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",

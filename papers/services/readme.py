@@ -290,7 +290,9 @@ def readme_import(
     else:
         # The public pages follow the import even where a write skipped the signals.
         bump_content_version()
-    logger.info(
+    # DEBUG: the caller (import_readme, load_seed) prints the summary to its user;
+    # an INFO line here printed it a second time on every import.
+    logger.debug(
         "readme import%s: %s",
         " (dry run)" if dry_run else "",
         "; ".join(report.lines()),
