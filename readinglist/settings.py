@@ -121,7 +121,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "django_celery_beat",
-    "axes",
+    "papers.apps.AxesConfig",  # django-axes, with a Chinese admin section title
     "csp",
     # Only for its Swagger UI files: the API docs page then loads them from our static
     # files instead of a CDN (https://django-ninja.dev/guides/api-docs/).

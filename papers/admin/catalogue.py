@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -140,15 +140,63 @@ class PaperAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
+def next_position(category) -> int:
+    """The position after the last paper of a category: where a new one goes."""
+    last = Placement.objects.filter(category=category).aggregate(Max("position"))
+    return 0 if last["position__max"] is None else last["position__max"] + 1
+
+
+class PlacementForm(forms.ModelForm):
+    """A paper added to a category goes to its end unless a position is given."""
+
+    position = forms.IntegerField(
+        label=_("排序"),
+        min_value=0,
+        required=False,
+        help_text=_("留空则排在这个分类的最后。"),
+    )
+
+    class Meta:
+        model = Placement
+        fields = ["paper", "category", "position"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("position") is None:
+            category = cleaned.get("category") or getattr(
+                self.instance, "category", None
+            )
+            if category is not None and category.pk is None:
+                cleaned["position"] = 0  # a new category: added in form order
+            elif category is not None:
+                # Ties among several papers added at once keep their order: the
+                # category lists by (position, id).
+                cleaned["position"] = (
+                    self.instance.position
+                    if self.instance.pk
+                    else next_position(category)
+                )
+        return cleaned
+
+
 class PlacementInline(admin.TabularInline):
     model = Placement
+    form = PlacementForm
     extra = 1
     autocomplete_fields = ["category"]
     fields = ["category", "position"]
 
 
+class PaperVideoForm(forms.ModelForm):
+    class Meta:
+        model = VideoNote.papers.through
+        fields = ["videonote"]
+        labels = {"videonote": _("精读视频")}
+
+
 class PaperVideoInline(admin.TabularInline):
     model = VideoNote.papers.through
+    form = PaperVideoForm
     extra = 1
     autocomplete_fields = ["videonote"]
     verbose_name = _("精读视频")
@@ -249,6 +297,7 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
 
 class CategoryPlacementInline(admin.TabularInline):
     model = Placement
+    form = PlacementForm
     extra = 1
     autocomplete_fields = ["paper"]
     fields = ["paper", "position"]
