@@ -20,6 +20,7 @@ from papers.services.catalogue import (
     paper_identifiers,
     paper_slug,
 )
+from papers.services.readme import paper_slug_remember
 
 admin.site.site_header = _("论文精读 · 管理")
 admin.site.site_title = _("论文精读管理")
@@ -268,6 +269,9 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            # The old URL keeps working: it answers 301 to the new one.
+            if "slug" in form.changed_data:
+                paper_slug_remember(paper=obj, old_slug=form.initial.get("slug", ""))
             return
         paper = paper_create(
             **{
