@@ -138,6 +138,7 @@ def test_refresh_run_page_title_matches_its_fields(curator):
 PROPER_NOUNS = {
     "arXiv ID", "DOI", "Semantic Scholar ID", "HTTP", "URL", "ID", "bilibili",
     "YouTube", "README", "Markdown", "Semantic Scholar", "IP", "HTTP Accept",
+    "TLDR", "PDF", "OpenAlex",
 }  # fmt: skip
 KNOWN_ENGLISH = [
     "VIDEONOTE", "Videonote", "videonote", "Access attempts", "Access logs",

@@ -54,7 +54,11 @@ class PaperAdminForm(forms.ModelForm):
     curated_fields = forms.MultipleChoiceField(
         label=_("编辑维护的字段"),
         required=False,
-        choices=[(name, name) for name in CURATABLE_FIELDS],
+        # Labelled by the fields' own names: the Chinese admin shows no raw names.
+        choices=[
+            (name, Paper._meta.get_field(name).verbose_name)
+            for name in CURATABLE_FIELDS
+        ],
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "勾选的字段由编辑维护，夜间刷新不会覆盖；改动一个详情字段会自动勾选它，"

@@ -48,7 +48,7 @@ def restore(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("papers", "0006_paper_influential_citation_count"),
+        ("papers", "0007_paper_scholarly_details"),
     ]
 
     operations = [
