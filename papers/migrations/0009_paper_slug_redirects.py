@@ -48,7 +48,7 @@ def restore(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("papers", "0007_paper_scholarly_details"),
+        ("papers", "0008_learning_paths"),
     ]
 
     operations = [
