@@ -19,14 +19,23 @@ from papers.plain_text import clean_line, clean_paragraphs
 # quotes and angle brackets out of every href we render.
 _URL_FORBIDDEN_RE = re.compile(r"[\s<>\"'`\\{}|^\x00-\x1f\x7f]")
 _S2_PAGE = "https://www.semanticscholar.org/paper/{}"
+# A link without its scheme: a host name ending in a letters-only top-level domain,
+# then a path, a query or nothing ("arxiv.org/abs/1706.03762"). Ids are tried first:
+# a bare arXiv id or DOI is not a host name.
+_SCHEMELESS_LINK_RE = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}(?::[0-9]{1,5})?(?:[/?#]|\Z)",
+    re.IGNORECASE,
+)
 
 
 def paper_url_from_input(value: str) -> str:
     """An http(s) URL for what a reader pasted, or "" when it is not one.
 
     Besides links, bare identifiers are accepted and turned into their canonical page:
-    ``arXiv:1706.03762``, ``10.1145/3292500.3330701`` (or ``doi:…``) and a 40-hex
-    Semantic Scholar id.
+    ``arXiv:1706.03762``, ``2401.12345v2``, ``cs/0112017``,
+    ``10.1145/3292500.3330701`` (or ``doi:…``) and a 40-hex Semantic Scholar id. A
+    link pasted without its scheme (``arxiv.org/abs/…``, ``huggingface.co/papers/…``)
+    is read as https.
     """
     value = value.strip()
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
@@ -37,6 +46,8 @@ def paper_url_from_input(value: str) -> str:
         url = "https://doi.org/" + quote(doi, safe="/:;()._-")
     elif identifiers.is_s2_paper_id(value):
         url = _S2_PAGE.format(value.lower())
+    elif _SCHEMELESS_LINK_RE.match(value):
+        url = "https://" + value
     else:
         return ""
     if _URL_FORBIDDEN_RE.search(url):

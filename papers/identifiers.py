@@ -108,12 +108,29 @@ def _canonical_arxiv(text: str) -> str:
 
 
 def arxiv_id_from_url(url: str) -> str:
-    """The arXiv id of an ``arxiv.org/abs|pdf/...`` link, without version; else ""."""
+    """The arXiv id of a link to an arXiv paper, without version; else "".
+
+    Knows ``arxiv.org/abs|pdf|html/<id>`` and the pages other sites keep for an
+    arXiv paper under its id: ``huggingface.co/papers/<id>`` and
+    ``alphaxiv.org/abs|overview|pdf/<id>``.
+    """
     parts = _http_parts(url)
-    if parts is None or _host(parts) not in {"arxiv.org", "export.arxiv.org"}:
+    if parts is None:
         return ""
-    match = _ARXIV_PATH_RE.fullmatch(unquote(parts.path))
-    return _canonical_arxiv(match["id"]) if match else ""
+    host = _host(parts)
+    if host in {"arxiv.org", "export.arxiv.org"}:
+        match = _ARXIV_PATH_RE.fullmatch(unquote(parts.path))
+        return _canonical_arxiv(match["id"]) if match else ""
+    segments = [unquote(segment) for segment in _segments(parts)]
+    if host == "huggingface.co" and len(segments) == 2 and segments[0] == "papers":
+        return _canonical_arxiv(segments[1])
+    if (
+        host == "alphaxiv.org"
+        and len(segments) == 2
+        and segments[0] in {"abs", "overview", "pdf"}
+    ):
+        return _canonical_arxiv(segments[1].removesuffix(".pdf"))
+    return ""
 
 
 def normalise_arxiv_id(text: str) -> str:

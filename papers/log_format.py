@@ -29,14 +29,34 @@ def _fields(record: logging.LogRecord) -> dict:
         if name in _RECORD_ATTRS or name.startswith("_"):
             continue
         if name == "request":
-            fields["method"] = getattr(value, "method", None)
-            fields["path"] = getattr(value, "path", None)
+            fields.update(_request_fields(value, record))
         elif name == "status_code":
             fields["status"] = value
         else:
             fields[name] = value
     if record.exc_info and record.exc_info[0] is not None:
         fields["exc_type"] = record.exc_info[0].__name__
+    return fields
+
+
+def _request_fields(request, record: logging.LogRecord) -> dict:
+    """``method`` and ``path`` of the request a record is about, whichever logger.
+
+    ``django.request`` passes the ``HttpRequest``; ``django.server`` (runserver)
+    passes the socket, and its request line is the first argument of the message:
+    ``"GET /search/?q=x HTTP/1.1"``. A field that cannot be known is left out
+    rather than written as None.
+    """
+    method = getattr(request, "method", None)
+    path = getattr(request, "path", None)
+    if method is None and record.args and isinstance(record.args, tuple):
+        parts = str(record.args[0]).split()
+        if len(parts) == 3 and parts[2].startswith("HTTP/"):
+            method, path = parts[0], parts[1]
+    fields = {}
+    if isinstance(method, str) and isinstance(path, str):
+        fields["method"] = method
+        fields["path"] = path.split("?", 1)[0]
     return fields
 
 

@@ -106,6 +106,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The client address behind DJANGO_TRUSTED_PROXY_COUNT proxies (see below).
 AXES_CLIENT_IP_CALLABLE = "papers.client_ip.client_ip"
+# No "AXES: BEGIN version …" INFO line at the start of every management command.
+AXES_VERBOSE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -119,7 +121,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "django_celery_beat",
-    "axes",
+    "papers.apps.AxesConfig",  # django-axes, with a Chinese admin section title
     "csp",
     # Only for its Swagger UI files: the API docs page then loads them from our static
     # files instead of a CDN (https://django-ninja.dev/guides/api-docs/).

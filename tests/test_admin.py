@@ -93,7 +93,7 @@ def test_chinese_name_gets_an_ascii_slug(curator):
         paper_form(name="参数服务器", url="https://www.usenix.org/system/files/ps.pdf"),
     )
     assert response.status_code == 302, response.text
-    assert Paper.objects.get().slug == "paper"
+    assert Paper.objects.get().slug == "can-shu-fu-wu-qi"
 
 
 @pytest.mark.parametrize(

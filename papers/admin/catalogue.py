@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,7 @@ from papers.services.catalogue import (
     paper_identifiers,
     paper_slug,
 )
+from papers.services.readme import paper_slug_remember
 
 admin.site.site_header = _("论文精读 · 管理")
 admin.site.site_title = _("论文精读管理")
@@ -53,7 +54,11 @@ class PaperAdminForm(forms.ModelForm):
     curated_fields = forms.MultipleChoiceField(
         label=_("编辑维护的字段"),
         required=False,
-        choices=[(name, name) for name in CURATABLE_FIELDS],
+        # Labelled by the fields' own names: the Chinese admin shows no raw names.
+        choices=[
+            (name, Paper._meta.get_field(name).verbose_name)
+            for name in CURATABLE_FIELDS
+        ],
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "勾选的字段由编辑维护，夜间刷新不会覆盖；改动一个详情字段会自动勾选它，"
@@ -140,15 +145,63 @@ class PaperAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
+def next_position(category) -> int:
+    """The position after the last paper of a category: where a new one goes."""
+    last = Placement.objects.filter(category=category).aggregate(Max("position"))
+    return 0 if last["position__max"] is None else last["position__max"] + 1
+
+
+class PlacementForm(forms.ModelForm):
+    """A paper added to a category goes to its end unless a position is given."""
+
+    position = forms.IntegerField(
+        label=_("排序"),
+        min_value=0,
+        required=False,
+        help_text=_("留空则排在这个分类的最后。"),
+    )
+
+    class Meta:
+        model = Placement
+        fields = ["paper", "category", "position"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("position") is None:
+            category = cleaned.get("category") or getattr(
+                self.instance, "category", None
+            )
+            if category is not None and category.pk is None:
+                cleaned["position"] = 0  # a new category: added in form order
+            elif category is not None:
+                # Ties among several papers added at once keep their order: the
+                # category lists by (position, id).
+                cleaned["position"] = (
+                    self.instance.position
+                    if self.instance.pk
+                    else next_position(category)
+                )
+        return cleaned
+
+
 class PlacementInline(admin.TabularInline):
     model = Placement
+    form = PlacementForm
     extra = 1
     autocomplete_fields = ["category"]
     fields = ["category", "position"]
 
 
+class PaperVideoForm(forms.ModelForm):
+    class Meta:
+        model = VideoNote.papers.through
+        fields = ["videonote"]
+        labels = {"videonote": _("精读视频")}
+
+
 class PaperVideoInline(admin.TabularInline):
     model = VideoNote.papers.through
+    form = PaperVideoForm
     extra = 1
     autocomplete_fields = ["videonote"]
     verbose_name = _("精读视频")
@@ -220,6 +273,9 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            # The old URL keeps working: it answers 301 to the new one.
+            if "slug" in form.changed_data:
+                paper_slug_remember(paper=obj, old_slug=form.initial.get("slug", ""))
             return
         paper = paper_create(
             **{
@@ -249,6 +305,7 @@ class PaperAdmin(CitationRefreshAdminMixin, admin.ModelAdmin):
 
 class CategoryPlacementInline(admin.TabularInline):
     model = Placement
+    form = PlacementForm
     extra = 1
     autocomplete_fields = ["paper"]
     fields = ["paper", "position"]

@@ -36,6 +36,14 @@ def refresh_not_queued_warning(modeladmin, request) -> Callable[[Exception], Non
     return warn
 
 
+def last_failed_refresh():
+    """The last finished refresh run if it failed, else None (one query)."""
+    last = RefreshRun.objects.exclude(status=RefreshRun.Status.RUNNING).first()
+    if last is not None and last.status == RefreshRun.Status.FAILED:
+        return last
+    return None
+
+
 class CitationRefreshAdminMixin:
     """For PaperAdmin: the action on selected papers and the button for all.
 
@@ -95,6 +103,7 @@ class CitationRefreshAdminMixin:
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             "can_refresh_citations": self.has_change_permission(request),
+            "failed_refresh": last_failed_refresh(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)

@@ -13,6 +13,7 @@ from papers.models.catalogue import (
 from papers.models.paths import LearningPath, PathStep
 from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
+from papers.models.redirects import PaperSlugRedirect
 from papers.models.refresh import RefreshRun
 from papers.models.scholarly import PaperLink, ReferenceList
 
@@ -27,6 +28,7 @@ __all__ = [
     "Paper",
     "PaperLink",
     "PaperQuerySet",
+    "PaperSlugRedirect",
     "PathStep",
     "Placement",
     "RateLimitCounter",

@@ -63,7 +63,9 @@ class RefreshRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+        # In TIME_ZONE, as the admin shows started_at and finished_at.
+        started = timezone.localtime(self.started_at)
+        return f"{started:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
     @property
     def duration(self):

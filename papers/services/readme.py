@@ -14,10 +14,11 @@ import requests
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from pypinyin import lazy_pinyin
 
 from papers import identifiers, readme
 from papers.cache import bump_content_version
-from papers.models import Category, Paper, Placement, VideoNote
+from papers.models import Category, Paper, PaperSlugRedirect, Placement, VideoNote
 from papers.readme import PaperRow, ReadmeDocument, VideoRow
 from papers.services.catalogue import paper_create
 
@@ -186,21 +187,41 @@ def category_english_name(name: str) -> str:
 
 
 def unique_slug(model, base: str, *, exclude_pk=None) -> str:
+    """``base``, or ``base-2``, ``base-3``… : the first one no other row has.
+
+    A paper's old slugs count as taken, so an old link keeps leading to its paper.
+    """
     base = (base or "item")[:180].strip("-") or "item"
     taken = model.objects.filter(slug__startswith=base)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     taken = set(taken.values_list("slug", flat=True))
+    if model is Paper:
+        old = PaperSlugRedirect.objects.filter(old_slug__startswith=base)
+        if exclude_pk is not None:
+            old = old.exclude(paper_id=exclude_pk)
+        taken.update(old.values_list("old_slug", flat=True))
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
+PAPER_SLUG_MAX_LENGTH = 80
+
+
 def paper_slug_base(*, name: str, arxiv_id: str = "", s2_paper_id: str = "") -> str:
-    base = slugify(name)
+    """A readable ASCII slug for a paper's name: Chinese is written in pinyin.
+
+    参数服务器 → ``can-shu-fu-wu-qi``, ``GPT-4 技术报告`` → ``gpt-4-ji-shu-bao-gao``.
+    An id is the fallback for a name with nothing to spell (only punctuation).
+    """
+    # pypinyin passes non-Chinese runs through as they are; slugify then keeps
+    # ASCII letters, digits and hyphens and joins the syllables with hyphens.
+    base = slugify(" ".join(lazy_pinyin(name)))
+    if len(base) > PAPER_SLUG_MAX_LENGTH:
+        base = base[: PAPER_SLUG_MAX_LENGTH + 1].rsplit("-", 1)[0].strip("-")
     if not base:
-        # Chinese names (参数服务器) slugify to nothing: use an id instead.
         if arxiv_id:
             base = "arxiv-" + slugify(arxiv_id.replace(".", "-").replace("/", "-"))
         elif s2_paper_id:
@@ -208,6 +229,31 @@ def paper_slug_base(*, name: str, arxiv_id: str = "", s2_paper_id: str = "") -> 
         else:
             base = "paper"
     return base
+
+
+@transaction.atomic
+def paper_slug_change(*, paper: Paper, slug: str) -> Paper:
+    """Give a paper a new slug and keep the old one as a redirect (301) to it."""
+    old_slug = paper.slug
+    if slug == old_slug:
+        return paper
+    paper.slug = slug
+    paper.full_clean()
+    paper.save(update_fields=["slug", "updated_at"])
+    paper_slug_remember(paper=paper, old_slug=old_slug)
+    return paper
+
+
+def paper_slug_remember(*, paper: Paper, old_slug: str) -> None:
+    """Record ``old_slug`` (the paper's slug before a change) as a redirect to it.
+
+    A paper that takes back one of its old slugs no longer redirects from it.
+    """
+    PaperSlugRedirect.objects.filter(old_slug=paper.slug).delete()
+    if old_slug and old_slug != paper.slug:
+        PaperSlugRedirect.objects.update_or_create(
+            old_slug=old_slug, defaults={"paper": paper}
+        )
 
 
 class _PaperIndex:
@@ -290,7 +336,9 @@ def readme_import(
     else:
         # The public pages follow the import even where a write skipped the signals.
         bump_content_version()
-    logger.info(
+    # DEBUG: the caller (import_readme, load_seed) prints the summary to its user;
+    # an INFO line here printed it a second time on every import.
+    logger.debug(
         "readme import%s: %s",
         " (dry run)" if dry_run else "",
         "; ".join(report.lines()),

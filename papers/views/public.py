@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -23,6 +28,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from papers import citation_formats, cite, identifiers, selectors, selectors_paths
 from papers.cache import cache_public_page, choice, free_text
+from papers.models import PaperSlugRedirect
 
 SEARCH_MAX_QUERY = 200
 
@@ -201,6 +207,13 @@ def category(request, slug):
 def paper(request, slug):
     paper = selectors.paper_detail(slug=slug)
     if paper is None:
+        # A slug the paper had before (renamed, or re-slugged to pinyin): 301.
+        if (
+            old := PaperSlugRedirect.objects.select_related("paper")
+            .filter(old_slug=slug)
+            .first()
+        ):
+            return HttpResponsePermanentRedirect(old.paper.get_absolute_url())
         raise Http404("No such paper")
     return render(request, "papers/paper.html", _paper_context(request, paper))
 

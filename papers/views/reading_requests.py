@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from papers import rate_limits, selectors
 from papers.client_ip import client_ip
-from papers.forms import ReadingRequestForm, paper_url_from_input
+from papers.forms import ReadingRequestForm, clean_line, paper_url_from_input
 from papers.models import Paper, ReadingRequest
 from papers.services.reading_requests import (
     Voter,
@@ -194,6 +194,16 @@ def _form_response(request, form, *, status=200, **extra):
     )
 
 
+def _prefill(query) -> dict:
+    """The form's initial url and title from ``?url=…&title=…`` (a search with no
+    results links here with its query as the title; a link or id goes in url)."""
+    url = clean_line(query.get("url", ""))[: ReadingRequest.URL_MAX_LENGTH]
+    title = clean_line(query.get("title", ""))[: ReadingRequest.TITLE_MAX_LENGTH]
+    if not url and paper_url_from_input(title):
+        url, title = title, ""
+    return {name: value for name, value in (("url", url), ("title", title)) if value}
+
+
 @require_http_methods(["GET", "POST"])
 def requests_page(request):
     """The queue, and the form that adds to it (posting to this same URL)."""
@@ -203,7 +213,9 @@ def requests_page(request):
             request,
             TEMPLATE,
             _page_context(
-                request, form=ReadingRequestForm(), confirmation=confirmation
+                request,
+                form=ReadingRequestForm(initial=_prefill(request.GET)),
+                confirmation=confirmation,
             ),
         )
 
