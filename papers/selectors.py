@@ -16,6 +16,7 @@ from papers.models import (
     Category,
     CitationSnapshot,
     Paper,
+    PaperLink,
     Placement,
     ReadingRequest,
     RefreshRun,
@@ -164,9 +165,46 @@ def category_detail(
     return _with_listed_papers(category) if category else None
 
 
+# Papers of the list in year order (unknown years last), then by name.
+LINK_ORDER = (F("year").asc(nulls_last=True), Lower("name"), "id")
+LINKED_PAPER_FIELDS = ("id", "name", "slug", "year", "title")
+
+
+def paper_builds_on(*, paper: Paper):
+    """The papers of our list that ``paper`` cites, in year order."""
+    return (
+        Paper.objects.filter(links_in__citing=paper)
+        .only(*LINKED_PAPER_FIELDS)
+        .order_by(*LINK_ORDER)
+    )
+
+
+def paper_built_upon_by(*, paper: Paper):
+    """The papers of our list that cite ``paper``, in year order."""
+    return (
+        Paper.objects.filter(links_out__cited=paper)
+        .only(*LINKED_PAPER_FIELDS)
+        .order_by(*LINK_ORDER)
+    )
+
+
+def _linked(end: str):
+    """The links of a paper with the paper at their other ``end``, year order."""
+    fields = [f"{end}__{name}" for name in LINKED_PAPER_FIELDS]
+    return (
+        PaperLink.objects.select_related(end)
+        .only("citing_id", "cited_id", *fields)
+        .order_by(
+            F(f"{end}__year").asc(nulls_last=True), Lower(f"{end}__name"), f"{end}_id"
+        )
+    )
+
+
 def paper_detail(*, slug: str) -> Paper | None:
-    """A paper with its categories, its videos and its citation history, as
-    ``category_list``, ``video_list`` and ``history`` (five queries).
+    """A paper with its categories, its videos, its citation history and the
+    papers of our list it cites and that cite it, as ``category_list``,
+    ``video_list``, ``history``, ``builds_on`` and ``built_upon_by`` (seven
+    queries, whatever the size of the list).
 
     Each category carries ``previous_paper`` and ``next_paper``: the paper's
     neighbours in curator order (None at either end), read with one query for all
@@ -199,12 +237,16 @@ def paper_detail(*, slug: str) -> Paper | None:
                 queryset=CitationSnapshot.objects.order_by("fetched_at", "id"),
                 to_attr="history",
             ),
+            Prefetch("links_out", queryset=_linked("cited"), to_attr="links_out_list"),
+            Prefetch("links_in", queryset=_linked("citing"), to_attr="links_in_list"),
         )
         .first()
     )
     if paper is not None:
         for category in paper.category_list:
             _set_neighbours(category, paper)
+        paper.builds_on = [link.cited for link in paper.links_out_list]
+        paper.built_upon_by = [link.citing for link in paper.links_in_list]
     return paper
 
 

@@ -97,6 +97,7 @@ class FakeSemanticScholar:
         bump: int = 0,
         details: bool | dict[str, dict] = False,
         references: dict[str, list[str]] | None = None,
+        reference_maker=None,
     ):
         self.counts = dict(counts or {})  # requested id -> citationCount
         self.unknown = set(unknown or ())  # requested ids answered with null
@@ -106,6 +107,8 @@ class FakeSemanticScholar:
         self.details = details
         # S2 paperId -> the paperIds it cites (also gives its referenceCount).
         self.references = dict(references or {})
+        # paperId -> its references or None, for lists too large to hold (bench)
+        self.reference_maker = reference_maker
         self.reference_calls: list[tuple[str, int]] = []  # (paperId, offset)
         self.script: deque[Reply] = deque()
         self.calls: list[list[str] | None] = []  # ids of every request, in order
@@ -174,9 +177,15 @@ class FakeSemanticScholar:
             answer.update(made_up_details(ref))
         elif self.details:
             answer.update(self.details.get(ref, {}))
-        if paper_id in self.references:
-            answer["referenceCount"] = len(self.references[paper_id])
+        refs = self.references_of(paper_id)
+        if refs is not None:
+            answer["referenceCount"] = len(refs)
         return answer
+
+    def references_of(self, paper_id: str) -> list[str] | None:
+        if paper_id in self.references:
+            return self.references[paper_id]
+        return self.reference_maker(paper_id) if self.reference_maker else None
 
     def references_page(self, path: str, query: dict[str, list[str]]) -> Reply:
         """GET /paper/{id}/references?fields=paperId&offset=&limit= (max 1000)."""
@@ -189,9 +198,9 @@ class FakeSemanticScholar:
                 return self.script.popleft()
         if limit > 1000:
             return Reply(400, {"error": "Limit must be <= 1000"})
-        if paper_id not in self.references:
+        refs = self.references_of(paper_id)
+        if refs is None:
             return Reply(404, {"error": f"Paper with id {paper_id} not found"})
-        refs = self.references[paper_id]
         page = refs[offset : offset + limit]
         body = {
             "offset": offset,
@@ -246,6 +255,9 @@ class FakeSemanticScholar:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+            # Headers and body go out in two writes: without TCP_NODELAY the second
+            # waits for the client's delayed ACK, ~40 ms a call on Linux.
+            disable_nagle_algorithm = True
 
             def log_message(self, format, *args):  # quiet
                 pass

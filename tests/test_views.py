@@ -764,9 +764,10 @@ MAX_QUERIES = {
     "home fragment": 2,  # the fragment has no totals and no footer
     "category": 3,  # category, placements+papers, last refresh
     "category fragment": 2,
-    # paper, categories, neighbours, videos, snapshots, paths, links, last refresh,
-    # and the papers of its year before it (whose citation keys must not repeat)
-    "paper": 9,
+    # paper, categories, neighbours, videos, snapshots, builds-on and built-upon-by
+    # lists, paths, links, last refresh, and the papers of its year before it
+    # (whose citation keys must not repeat)
+    "paper": 11,
     "videos": 3,  # videos, their papers, last refresh
     "search": 3,  # papers, their categories, last refresh
     "search fragment": 2,

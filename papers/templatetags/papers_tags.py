@@ -271,3 +271,80 @@ def citation_chart(snapshots) -> dict:
         }
     )
     return context
+
+
+# Paper details (issue 13) -------------------------------------------------------------
+
+AUTHORS_SHOWN = 3  # the first few names; more than AUTHORS_SHOWN + 1 become "等 N 人"
+
+
+@register.inclusion_tag("papers/_authors.html")
+def author_line(authors) -> dict:
+    """The first few authors and how many there are in all."""
+    names = [a.get("name") for a in authors or () if isinstance(a, dict)]
+    names = [name for name in names if name]
+    shown = names if len(names) <= AUTHORS_SHOWN + 1 else names[:AUTHORS_SHOWN]
+    return {"shown": shown, "total": len(names), "more": len(names) > len(shown)}
+
+
+def _yearly_rows(yearly) -> list[tuple[int, int]]:
+    """OpenAlex's years in order, with the years it leaves out (no citations) as 0."""
+    counts = {}
+    for row in yearly or ():
+        if isinstance(row, dict):
+            year, count = row.get("year"), row.get("count")
+            if isinstance(year, int) and isinstance(count, int) and count >= 0:
+                counts[year] = count
+    if not counts:
+        return []
+    return [(year, counts.get(year, 0)) for year in range(min(counts), max(counts) + 1)]
+
+
+@register.inclusion_tag("papers/_yearly_citations_chart.html")
+def yearly_citations_chart(yearly, fetched_at=None) -> dict:
+    """Citations per year from OpenAlex as a bar chart, drawn as inline SVG."""
+    rows = _yearly_rows(yearly)
+    context = {"rows": rows, "fetched_at": fetched_at}
+    if not rows:
+        return context
+    high = max(count for _, count in rows) or 1
+    inner_w = CHART_WIDTH - CHART_PAD_LEFT - CHART_PAD_RIGHT
+    inner_h = CHART_HEIGHT - CHART_PAD_TOP - CHART_PAD_BOTTOM
+    bottom = CHART_HEIGHT - CHART_PAD_BOTTOM
+    step = inner_w / len(rows)
+    bars = []
+    for index, (year, count) in enumerate(rows):
+        height = round(count / high * inner_h, 1)
+        bars.append(
+            {
+                "year": year,
+                "count": count,
+                "x": round(CHART_PAD_LEFT + index * step + step * 0.15, 1),
+                "y": round(bottom - height, 1),
+                "width": round(step * 0.7, 1),
+                "height": height,
+                "label_x": round(CHART_PAD_LEFT + index * step + step / 2, 1),
+            }
+        )
+    peak = max(rows, key=lambda row: row[1])
+    context.update(
+        {
+            "bars": bars,
+            "width": CHART_WIDTH,
+            "height": CHART_HEIGHT,
+            "high": high,
+            "first_year": rows[0][0],
+            "last_year": rows[-1][0],
+            "peak_year": peak[0],
+            "peak_count": peak[1],
+            "axis_y": bottom,
+            "axis_x0": CHART_PAD_LEFT,
+            "axis_x1": CHART_WIDTH - CHART_PAD_RIGHT,
+            "label_y": CHART_HEIGHT - 6,
+            "top_label_y": CHART_PAD_TOP - 6,
+            # Every year's label would crowd: label the first, the last and
+            # every few in between.
+            "label_every": max(1, (len(rows) + 5) // 6),
+        }
+    )
+    return context
