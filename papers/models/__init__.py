@@ -15,6 +15,7 @@ from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
 from papers.models.scholarly import PaperLink, ReferenceList
+from papers.models.videos import Chapter, Platform, ViewSnapshot
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",
@@ -22,12 +23,14 @@ __all__ = [
     "DOI_VALIDATOR",
     "S2_ID_VALIDATOR",
     "Category",
+    "Chapter",
     "CitationSnapshot",
     "LearningPath",
     "Paper",
     "PaperLink",
     "PaperQuerySet",
     "PathStep",
+    "Platform",
     "Placement",
     "RateLimitCounter",
     "ReadingRequest",
@@ -35,4 +38,5 @@ __all__ = [
     "RefreshRun",
     "RequestVote",
     "VideoNote",
+    "ViewSnapshot",
 ]
