@@ -342,3 +342,27 @@ def test_healthz_says_when_the_video_refresh_is_switched_off(client):
         "status": "ok",
         "disabled": True,
     }
+
+
+def test_missing_covers_are_filled_from_bilibili_pic(bili, clock):
+    pic = "https://i0.hdslb.com/bfs/archive/abc.jpg"
+    bili.add_video(BV1, pic=pic)
+    bili.add_video(BV2, pic=pic)
+    bare = video(BV1)
+    video(
+        BV2,
+        cover_small="covers/thumbs/b-480.webp",
+        cover_small_width=480,
+        cover_small_height=270,
+    )
+    asked = []
+
+    def fill(found, url):
+        asked.append((found.pk, url))
+        raise OSError("disk full")  # a cover never stops the run
+
+    run = refresh(bili, clock, fill_cover=fill)
+
+    assert asked == [(bare.pk, pic)]
+    assert run.status == "succeeded"
+    assert "cover not stored" in run.last_error

@@ -63,13 +63,17 @@ class CoverReport:
     stored: int = 0
     unchanged: int = 0
     downloads: int = 0
+    skipped: int = 0  # left for the next import: out of time
     warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (
+        line = (
             f"covers: {self.stored} stored, {self.unchanged} unchanged, "
             f"{len(self.warnings)} failed"
         )
+        if self.skipped:
+            line += f", {self.skipped} skipped (out of time)"
+        return line
 
 
 def cover_resolve(path: str, *, base: str) -> str:
@@ -151,9 +155,12 @@ def make_thumbnails(data: bytes, *, max_pixels: int) -> list[Thumb]:
             image.load()
     except CoverError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError as exc:
         raise CoverError("not an image Pillow can read") from exc
-    except (Image.DecompressionBombWarning, OSError, ValueError, SyntaxError) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard, for a size the header could not tell us.
+        raise CoverError(f"more than {max_pixels} pixels") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise CoverError(f"a broken image: {type(exc).__name__}") from exc
     image = image.convert("RGB")
     thumbs = []
@@ -245,8 +252,7 @@ def covers_import(
         videos = list(VideoNote.objects.exclude(cover_path="").order_by("pk"))
     for index, video in enumerate(videos):
         if deadline is not None and clock() > deadline:
-            left = len(videos) - index
-            report.warnings.append(f"{left} covers skipped: out of time, next import")
+            report.skipped = len(videos) - index
             break
         line = _line_of(lines, video.cover_path)
         where = f"line {line}" if line else "README"
