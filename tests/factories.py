@@ -60,8 +60,9 @@ class VideoNoteFactory(factory.django.DjangoModelFactory):
         lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n)
     )
     duration = dt.timedelta(minutes=45, seconds=12)
+    # Well-formed BV ids ("BV1" and nine base58 characters, no 0).
     bilibili_url = factory.Sequence(
-        lambda n: f"https://www.bilibili.com/video/BV1{n:09d}x"
+        lambda n: f"https://www.bilibili.com/video/BV1{n + 1:09d}".replace("0", "z")
     )
     slug = factory.Sequence(lambda n: f"video-{n}")
     bvid = factory.LazyAttribute(lambda o: identifiers.bilibili_bvid(o.bilibili_url))

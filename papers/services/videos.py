@@ -365,8 +365,12 @@ class _Refresh:
     def write(self, outcome: _Outcome) -> set[int]:
         """Write a chunk's changes; returns the videos whose chapters changed."""
         changed_chapters = _replace_chapters(outcome.chapters)
-        if outcome.changed:
-            VideoNote.objects.bulk_update(outcome.changed, WRITTEN_FIELDS)
+        for video in outcome.changed:
+            # One small UPDATE a video: bulk_update's CASE over 9 fields x 100 rows
+            # costs more to build than these cost to run.
+            VideoNote.objects.filter(pk=video.pk).update(
+                **{name: getattr(video, name) for name in WRITTEN_FIELDS}
+            )
         if outcome.snapshots:
             ViewSnapshot.objects.bulk_create(outcome.snapshots)
         if outcome.changed or outcome.snapshots or changed_chapters:
