@@ -204,3 +204,17 @@ def test_migration_backfills_slugs_ids_and_series():
         ("2021-11-18-bv19s4y1m7hm", "BV19S4y1M7hm", "", None),
         ("2021-11-18", "", "", None),
     ]
+
+
+@pytest.mark.django_db
+def test_a_video_refresh_is_not_the_last_citation_refresh():
+    from django.utils import timezone
+
+    from papers.models import RefreshRun
+    from papers.selectors import last_refresh
+
+    done = {"status": RefreshRun.Status.SUCCEEDED, "finished_at": timezone.now()}
+    RefreshRun.objects.create(kind=RefreshRun.Kind.VIDEOS, **done)
+    assert last_refresh() is None
+    citations = RefreshRun.objects.create(**done)
+    assert last_refresh() == citations
