@@ -3,6 +3,8 @@ however many videos, papers, chapters or snapshots there are."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 
 from papers.models import Chapter, Paper, VideoNote, ViewSnapshot
@@ -67,3 +69,40 @@ def chapters_for_paper(paper: Paper) -> QuerySet[Chapter]:
         )  # fmt: skip
         .order_by("-video__published_on", "start")
     )
+
+
+@dataclass(frozen=True)
+class Series:
+    """Several parts of one series, shown as one gallery entry, in part order."""
+
+    name: str
+    parts: tuple[VideoNote, ...]
+
+    @property
+    def published_on(self):
+        return max(part.published_on for part in self.parts)
+
+
+def gallery_by_year(videos) -> list[tuple[int, list[VideoNote | Series]]]:
+    """Newest first, grouped by year; a series is one entry (where its newest part
+    would be) holding its parts in part order. No query: works on the list given
+    (``videos_for_gallery()``)."""
+    videos = list(videos)
+    series: dict[str, list[VideoNote]] = {}
+    for video in videos:
+        if video.series:
+            series.setdefault(video.series, []).append(video)
+    entries: list[VideoNote | Series] = []
+    placed: set[str] = set()
+    for video in videos:
+        if not video.series:
+            entries.append(video)
+        elif video.series not in placed:
+            placed.add(video.series)
+            parts = sorted(series[video.series], key=lambda v: (v.part or 0, v.pk))
+            entries.append(Series(video.series, tuple(parts)))
+    entries.sort(key=lambda e: e.published_on, reverse=True)
+    years: dict[int, list[VideoNote | Series]] = {}
+    for entry in entries:
+        years.setdefault(entry.published_on.year, []).append(entry)
+    return list(years.items())

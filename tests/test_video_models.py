@@ -218,3 +218,25 @@ def test_a_video_refresh_is_not_the_last_citation_refresh():
     assert last_refresh() is None
     citations = RefreshRun.objects.create(**done)
     assert last_refresh() == citations
+
+
+@pytest.mark.django_db
+def test_gallery_groups_years_and_shows_a_series_as_one_entry_in_part_order():
+    from papers.selectors_videos import Series, gallery_by_year
+
+    for n, day in [(2, "2024-08-05"), (1, "2024-07-31"), (3, "2024-08-13")]:
+        VideoNoteFactory(
+            title=f"Llama 3.1论文精读 · {n}. x",
+            series="Llama 3.1论文精读",
+            part=n,
+            published_on=dt.date.fromisoformat(day),
+        )
+    gpt4 = VideoNoteFactory(title="GPT-4", published_on=dt.date(2024, 3, 15))
+    old = VideoNoteFactory(title="Old", published_on=dt.date(2021, 11, 18))
+    years = gallery_by_year(selectors_videos.videos_for_gallery())
+    assert [year for year, _ in years] == [2024, 2021]
+    series, second = years[0][1]
+    assert isinstance(series, Series)
+    assert [v.part for v in series.parts] == [1, 2, 3]
+    assert second == gpt4
+    assert years[1][1] == [old]
