@@ -366,3 +366,27 @@ def test_missing_covers_are_filled_from_bilibili_pic(bili, clock):
     assert asked == [(bare.pk, pic)]
     assert run.status == "succeeded"
     assert "cover not stored" in run.last_error
+
+
+def test_enqueue_sends_after_commit_and_survives_a_broker_that_is_down(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from papers import tasks
+    from papers.services.videos import videos_refresh_enqueue
+
+    sent, failures = [], []
+    monkeypatch.setattr(
+        tasks.refresh_videos, "apply_async", lambda *, kwargs: sent.append(kwargs)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        videos_refresh_enqueue(video_ids=[3])
+        assert sent == []  # not before the commit
+    assert sent == [{"video_ids": [3], "trigger": "admin"}]
+
+    def down(*, kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.refresh_videos, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        videos_refresh_enqueue(on_failure=failures.append)
+    assert len(failures) == 1
