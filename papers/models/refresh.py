@@ -14,7 +14,9 @@ class RefreshRunQuerySet(models.QuerySet):
 
 
 class RefreshRun(models.Model):
-    """One run of the citation refresh: what it asked, what it changed, what failed."""
+    """One run of a nightly refresh (``kind``: citations or videos): what it asked,
+    what it changed, what failed. For videos, ``papers_asked`` counts videos and
+    ``not_found`` the videos a platform says are gone."""
 
     # What a run counts, in the order the admin and the summary line show them.
     COUNTERS = (
