@@ -388,19 +388,7 @@ class _Refresh:
 
     def save(self, *also: str) -> None:
         self.run.http_calls, self.run.retries = self.calls()
-        self.run.save(
-            update_fields=[
-                *also,
-                "papers_asked",
-                "updated",
-                "unchanged",
-                "not_found",
-                "failed",
-                "http_calls",
-                "retries",
-                "last_error",
-            ]  # fmt: skip
-        )
+        self.run.save(update_fields=[*also, *RefreshRun.COUNTERS, "last_error"])
 
     def finish(self) -> None:
         run = self.run
