@@ -454,6 +454,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-yearly-citations-weekly": {
         "task": "papers.refresh_yearly_citations",
         "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
+    },
     # Every night at 03:30 Shanghai time: video counts, covers, chapters (issue 12).
     "refresh-videos-nightly": {
         "task": "papers.refresh_videos",
