@@ -177,9 +177,9 @@ def test_a_paper_page_finds_its_moments_in_one_query(django_assert_num_queries):
 @pytest.mark.django_db(transaction=True)
 def test_migration_backfills_slugs_ids_and_series():
     executor = MigrationExecutor(connection)
-    executor.migrate([("papers", "0008_video_fields_chapters")])
+    executor.migrate([("papers", "0009_video_fields_chapters")])
     apps = executor.loader.project_state(
-        [("papers", "0008_video_fields_chapters")]
+        [("papers", "0009_video_fields_chapters")]
     ).apps
     Old = apps.get_model("papers", "VideoNote")
     for title, bv in [

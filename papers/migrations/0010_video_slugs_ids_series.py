@@ -32,6 +32,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0008_video_fields_chapters")]
+    dependencies = [("papers", "0009_video_fields_chapters")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('papers', '0007_paper_scholarly_details'),
+        ("papers", "0008_learning_paths"),
     ]
 
     operations = [

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0009_video_slugs_ids_series")]
+    dependencies = [("papers", "0010_video_slugs_ids_series")]
 
     operations = [
         migrations.AlterField(
