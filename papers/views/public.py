@@ -21,8 +21,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import identifiers, selectors, selectors_paths
+from papers import identifiers, selectors, selectors_paths, selectors_videos
 from papers.cache import cache_public_page, choice, free_text
+from papers.timecodes import format_timecode
 
 SEARCH_MAX_QUERY = 200
 
@@ -224,7 +225,16 @@ def _paper_context(paper) -> dict:
         "arxiv_is_original": same_link,
         "request_url": request_url,
         "read_next": selectors_paths.read_next(paper=paper),
+        "moments": _moments(paper),
     }
+
+
+def _moments(paper) -> list:
+    """The chapters, in any video, that name this paper, each with its "1:02:03"."""
+    moments = list(selectors_videos.chapters_for_paper(paper))
+    for chapter in moments:
+        chapter.timecode = format_timecode(chapter.start)
+    return moments
 
 
 @require_safe
