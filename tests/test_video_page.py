@@ -229,3 +229,40 @@ def test_video_page_queries_stay_constant_at_59_and_1000_videos(
     )
     assert VideoNote.objects.count() == 1000
     video_page_queries(django_assert_num_queries, client, video.slug)
+
+
+def test_gallery_cards_have_lazy_self_hosted_covers_and_view_counts(
+    client, transformer_video
+):
+    _, html = get(client, "/videos/")
+    card = re.search(
+        rf'<article class="video" id="video-{transformer_video.pk}".*?</article>',
+        html,
+        re.S,
+    )[0]
+    cover = re.search(r'<img class="video-cover"[^>]*>', card)[0]
+    assert 'src="/media/covers/thumbs/transformer-480.webp"' in cover
+    assert 'width="480"' in cover and 'height="270"' in cover
+    assert 'loading="lazy"' in cover
+    assert "1,323,579 次播放" in text_of(card)  # both platforms together
+    assert f'href="{transformer_video.get_absolute_url()}"' in card
+
+
+# the videos, their papers, last refresh
+GALLERY_QUERIES = 3
+
+
+def test_gallery_queries_stay_constant_at_59_and_1000_videos(
+    client, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    readme_import(text=read_full_readme())
+    assert VideoNote.objects.count() == 59
+    with django_assert_num_queries(GALLERY_QUERIES):
+        assert client.get("/videos/", **ZH).status_code == 200
+    VideoNote.objects.bulk_create(
+        VideoNoteFactory.build(bilibili_url="", bvid="") for _ in range(1000 - 59)
+    )
+    with django_assert_num_queries(GALLERY_QUERIES):
+        response = client.get("/videos/", **ZH)
+    assert response.content.decode().count('<article class="video"') == 1000

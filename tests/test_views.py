@@ -476,8 +476,22 @@ def test_videos_page_lists_newest_first(client, readme_list, lang):
     assert_well_formed_page(html, lang=lang)
     dates = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">', html)
     assert len(dates) == VideoNote.objects.count() == 59
-    assert dates == sorted(dates, reverse=True)
-    assert dates[0] == "2024-09-04"
+    # Grouped by year, newest first.
+    years = re.findall(r'<h2 id="year-(\d{4})">', html)
+    assert years == sorted(set(years), reverse=True) and years[0] == "2024"
+    # A series is one group, its parts in part order; outside it, newest first.
+    series = re.findall(r'<section class="video-series".*?</section>', html, re.S)
+    assert len(series) == 1 and "Llama 3.1" in series[0]
+    parts = VideoNote.objects.filter(series__contains="Llama 3.1")
+    in_part_order = [
+        f"video-{pk}" for pk in parts.order_by("part").values_list("pk", flat=True)
+    ]
+    assert re.findall(r'id="(video-\d+)"', series[0]) == in_part_order
+    single = re.findall(
+        r'<time datetime="(\d{4}-\d\d-\d\d)">', html.replace(series[0], "")
+    )
+    assert single == sorted(single, reverse=True)
+    assert len(single) == 59 - len(in_part_order) == 54
 
 
 def test_videos_page_shows_title_duration_platforms_and_papers(client, transformer):
@@ -493,7 +507,7 @@ def test_videos_page_shows_title_duration_platforms_and_papers(client, transform
         re.S,
     ).group(0)
     # The title leads to the video's page, not to the paper's PDF.
-    title = re.search(r'<h2 class="video-title".*?</h2>', article, re.S).group(0)
+    title = re.search(r'<h3 class="video-title".*?</h3>', article, re.S).group(0)
     assert (
         f'<a href="{transformer_video.get_absolute_url()}">Transformer 逐段精读</a>'
         in title

@@ -242,7 +242,9 @@ def _moments(paper) -> list:
 def videos(request):
     # One page for all of them: a few new videos a month, and each keeps the
     # /videos/#video-<id> anchor the feeds and paper pages link to.
-    return render(request, "papers/videos.html", {"videos": selectors.video_list()})
+    videos = list(selectors_videos.videos_for_gallery())
+    context = {"videos": videos, "years": selectors_videos.gallery_by_year(videos)}
+    return render(request, "papers/videos.html", context)
 
 
 @require_safe
