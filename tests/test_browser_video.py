@@ -148,3 +148,30 @@ def test_paper_page_player_loads_only_on_click(video, browsing, page):
     page.get_by_role("button", name=re.compile("^播放：")).click()
     expect(page.locator("iframe")).to_have_count(1)
     assert browsing.problems(page) == []
+
+
+def test_gallery_on_a_phone_fits_the_screen_and_groups_the_series(browsing, page):
+    for part in (2, 1, 3):
+        VideoNoteFactory(
+            title=f"Llama 3.1论文精读 · {part}",
+            series="Llama 3.1论文精读",
+            part=part,
+            published_on=dt.date(2024, 8, part),
+        )
+    VideoNoteFactory(title="更早的视频", published_on=dt.date(2023, 3, 1))
+    page.set_viewport_size({"width": 375, "height": 740})
+    requests = record(page)
+    page.goto("/videos/")
+    page.wait_for_load_state("networkidle")
+    assert third_party(requests) == []
+    expect(page.get_by_role("heading", level=2)).to_have_text(["2024", "2023"])
+    series = page.locator(".video-series")
+    expect(series.get_by_role("heading", level=3)).to_have_text("Llama 3.1论文精读")
+    expect(series.get_by_role("heading", level=4)).to_have_text(
+        [f"Llama 3.1论文精读 · {part}" for part in (1, 2, 3)]
+    )
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, "the gallery scrolls sideways on a phone"
+    assert browsing.problems(page) == []
