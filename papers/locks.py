@@ -1,4 +1,5 @@
-"""The lock that keeps two citation refreshes from overlapping, across machines.
+"""The locks that keep two runs of a refresh (citations, videos) from overlapping,
+across machines.
 
 PostgreSQL: a session-level advisory lock, taken on a connection of its own. It is
 not process memory, so it works across workers on several machines, and when a
@@ -32,32 +33,34 @@ logger = logging.getLogger(__name__)
 # the database, so other databases on the same server do not collide with it.
 ADVISORY_LOCK_KEY = 0x2F3B_9C21_6A4D_17E5
 LOCK_FILE_NAME = "refresh-citations.lock"
+# The video refresh (issue 12) has its own lock: the two refreshes may overlap.
+ADVISORY_LOCK_KEYS = {"citations": ADVISORY_LOCK_KEY, "videos": 0x2F3B_9C21_6A4D_17E6}
 
 
-def lock_file_path() -> Path:
-    return Path(settings.VAR_DIR) / LOCK_FILE_NAME
+def lock_file_path(name: str = "citations") -> Path:
+    return Path(settings.VAR_DIR) / f"refresh-{name}.lock"
 
 
 @contextmanager
-def refresh_lock(*, using: str = "default") -> Iterator[bool]:
-    """Try once, without waiting, to take the refresh lock; yield whether it was
-    taken. The lock is released on leaving the block."""
+def refresh_lock(*, using: str = "default", name: str = "citations") -> Iterator[bool]:
+    """Try once, without waiting, to take the ``name`` refresh's lock; yield whether
+    it was taken. The lock is released on leaving the block."""
     connection = connections[using]
     if connection.vendor == "postgresql":
-        with _advisory_lock(connection) as acquired:
+        with _advisory_lock(connection, ADVISORY_LOCK_KEYS[name]) as acquired:
             yield acquired
     else:
-        with _file_lock(lock_file_path()) as acquired:
+        with _file_lock(lock_file_path(name)) as acquired:
             yield acquired
 
 
 @contextmanager
-def _advisory_lock(connection) -> Iterator[bool]:
+def _advisory_lock(connection, key: int = ADVISORY_LOCK_KEY) -> Iterator[bool]:
     raw = connection.get_new_connection(connection.get_connection_params())
     try:
         raw.autocommit = True
         with raw.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
             acquired = bool(cursor.fetchone()[0])
         try:
             yield acquired
@@ -65,9 +68,7 @@ def _advisory_lock(connection) -> Iterator[bool]:
             if acquired:
                 try:
                     with raw.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY]
-                        )
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
                 except Exception:
                     # Closing the connection below frees the lock anyway.
                     logger.warning("could not unlock the refresh lock", exc_info=True)

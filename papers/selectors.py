@@ -336,7 +336,8 @@ def latest_videos(*, limit: int = FEED_ITEMS):
 
 def last_refresh() -> RefreshRun | None:
     """The latest finished citation refresh that worked, fully or partly (one query)."""
-    return RefreshRun.objects.successful().first()
+    citations = RefreshRun.objects.filter(kind=RefreshRun.Kind.CITATIONS)
+    return citations.successful().first()
 
 
 # 请求精读 --------------------------------------------------------------------------

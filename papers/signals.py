@@ -10,6 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from papers.cache import bump_content_version
 from papers.models import (
     Category,
+    Chapter,
     CitationSnapshot,
     LearningPath,
     Paper,
@@ -17,6 +18,7 @@ from papers.models import (
     Placement,
     RefreshRun,
     VideoNote,
+    ViewSnapshot,
 )
 
 # Everything a public page shows: the list, its papers and videos, citation counts and
@@ -26,7 +28,9 @@ PUBLIC_MODELS = (
     Paper,
     Placement,
     VideoNote,
+    Chapter,
     CitationSnapshot,
+    ViewSnapshot,
     RefreshRun,
     LearningPath,
     PathStep,

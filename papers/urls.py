@@ -12,6 +12,7 @@ from papers.views import cite as cite_views
 from papers.views import paths as path_views
 from papers.views import public as views
 from papers.views import reading_requests as request_views
+from papers.views import videos as video_views
 
 app_name = "papers"
 
@@ -33,6 +34,7 @@ urlpatterns = [
     ),
     re_path(rf"^cite\.(?P<fmt>{CITE_FORMATS})$", cite_views.list_cite, name="cite"),
     path("videos/", views.videos, name="videos"),
+    path("videos/<slug:slug>/", video_views.video, name="video"),
     path("search/", views.search, name="search"),
     path("paths/", path_views.path_list, name="paths"),
     path("paths/<slug:slug>/", path_views.path_detail, name="path"),

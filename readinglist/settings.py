@@ -334,6 +334,19 @@ SEMANTIC_SCHOLAR_MAX_RPS = env.float("SEMANTIC_SCHOLAR_MAX_RPS", default=1.0)
 SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN = env.int(
     "SEMANTIC_SCHOLAR_REFERENCE_CALLS_PER_RUN", default=1000
 )
+
+# The nightly video refresh (docs/video-sources.md). bilibili's web API is private:
+# an empty BILIBILI_API_URL switches the bilibili half off. Without a YouTube key
+# the YouTube half is skipped.
+BILIBILI_API_URL = env.str("BILIBILI_API_URL", default="https://api.bilibili.com")
+BILIBILI_MAX_RPS = env.float("BILIBILI_MAX_RPS", default=1.0)
+YOUTUBE_API_URL = env.str(
+    "YOUTUBE_API_URL", default="https://www.googleapis.com/youtube/v3"
+)
+YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
+# Covers downloaded for the video pages: the most bytes and pixels accepted.
+COVER_MAX_BYTES = env.int("COVER_MAX_BYTES", default=5 * 1024 * 1024)
+COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=25_000_000)
 # Timeouts and retries are constants beside the client (papers/semantic_scholar.py).
 
 # OpenAlex, for citations per year (papers/openalex.py), refreshed weekly. Its polite
@@ -450,6 +463,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-yearly-citations-weekly": {
         "task": "papers.refresh_yearly_citations",
         "schedule": crontab(hour=4, minute=30, day_of_week="sun"),
+    },
+    # Every night at 03:30 Shanghai time: video counts, covers, chapters (issue 12).
+    "refresh-videos-nightly": {
+        "task": "papers.refresh_videos",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

@@ -3,14 +3,18 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from papers import identifiers
 from papers.models import (
     Category,
+    Chapter,
     CitationSnapshot,
     LearningPath,
     Paper,
     PathStep,
     Placement,
+    Platform,
     VideoNote,
+    ViewSnapshot,
 )
 
 
@@ -56,9 +60,34 @@ class VideoNoteFactory(factory.django.DjangoModelFactory):
         lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n)
     )
     duration = dt.timedelta(minutes=45, seconds=12)
+    # Well-formed BV ids ("BV1" and nine base58 characters, no 0).
     bilibili_url = factory.Sequence(
-        lambda n: f"https://www.bilibili.com/video/BV1{n:010d}"
+        lambda n: f"https://www.bilibili.com/video/BV1{n + 1:09d}".replace("0", "z")
     )
+    slug = factory.Sequence(lambda n: f"video-{n}")
+    bvid = factory.LazyAttribute(lambda o: identifiers.bilibili_bvid(o.bilibili_url))
+    youtube_url = ""
+    youtube_id = factory.LazyAttribute(lambda o: identifiers.youtube_id(o.youtube_url))
+
+
+class ChapterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Chapter
+
+    video = factory.SubFactory(VideoNoteFactory)
+    start = factory.Sequence(lambda n: 60 * n)
+    title = factory.Sequence(lambda n: f"第 {n} 段")
+    source = Chapter.Source.BILIBILI
+
+
+class ViewSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ViewSnapshot
+
+    video = factory.SubFactory(VideoNoteFactory)
+    platform = Platform.BILIBILI
+    count = 1000
+    fetched_at = factory.LazyFunction(timezone.now)
 
 
 class CitationSnapshotFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,9 @@ os.environ.setdefault(
 
 from readinglist.settings import *  # noqa: F403
 
+# No test reaches bilibili or YouTube: the video tests pass clients for local fakes.
+BILIBILI_API_URL = ""
+YOUTUBE_API_KEY = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

@@ -19,10 +19,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from papers.models import Category, Paper, ReadingRequest, RequestVote
+from papers.models import Category, Paper, ReadingRequest, RequestVote, VideoNote
 from papers.services import readme_import
 from tests.browser import browser_fixture, browsing_fixture, page_fixture  # noqa: F401
-from tests.factories import CitationSnapshotFactory
+from tests.factories import ChapterFactory, CitationSnapshotFactory
 from tests.factories_requests import ReadingRequestFactory, RequestVoteFactory
 from tests.helpers import read_full_readme, require
 
@@ -86,20 +86,15 @@ def test_reader_browses_home_category_and_paper(catalogue, browsing, page):
 
     expect(page).to_have_url(re.compile(r"/papers/alexnet/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("AlexNet")
-    # AlexNet has two videos, each with a bilibili player.
-    players = page.get_by_title(re.compile("^bilibili 播放器"))
+    # AlexNet has two videos: a card for each, and one click-to-load player area.
     alexnet = Paper.objects.get(slug="alexnet")
-    expect(players).to_have_count(alexnet.videos.exclude(bilibili_url="").count())
-    expect(players.first).to_have_attribute(
-        "title", f"bilibili 播放器：{alexnet.videos.first().plain_title}"
-    )
-    for player in players.all():
-        expect(player).to_have_attribute("loading", "lazy")
-        src = player.get_attribute("src")
-        assert src.startswith("https://player.bilibili.com/player.html?bvid=BV"), src
-        assert "autoplay=0" in src, src
-        assert "autoplay" not in (player.get_attribute("allow") or "")
-        assert player.get_attribute("sandbox")
+    for video in alexnet.videos.all():
+        expect(
+            page.get_by_role("link", name=video.plain_title, exact=True)
+        ).to_have_attribute("href", video.get_absolute_url())
+    expect(page.locator(".player-area")).to_have_count(1)
+    expect(page.locator("iframe")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^播放："))).to_be_visible()
     assert browsing.problems(page) == []
 
 
@@ -288,6 +283,10 @@ def test_csp_blocks_inline_script_and_the_violation_is_caught(
 FAILING_IMPACTS = {"serious", "critical"}
 
 
+def alexnet_video() -> VideoNote:
+    return Paper.objects.get(slug="alexnet").videos.order_by("-published_on").first()
+
+
 @pytest.fixture
 def everything_on_show(catalogue):
     """Data that puts every part of the main pages on screen: a citation chart,
@@ -314,6 +313,15 @@ def everything_on_show(catalogue):
     )
     # The starter learning paths, so /paths/ and a paper page show their parts.
     call_command("load_paths", stdout=StringIO())
+    # A video page with chapters (one naming a paper), counts and both platforms.
+    video = alexnet_video()
+    VideoNote.objects.filter(pk=video.pk).update(
+        bilibili_views=123_456, youtube_views=7_890, youtube_id="nzqlFIcCSWQ"
+    )
+    ChapterFactory(video=video, start=0, title="开场")
+    ChapterFactory(
+        video=video, start=754, title="网络结构", section="§3", paper=alexnet
+    )
 
 
 def axe_findings(page) -> list[dict]:
@@ -358,6 +366,8 @@ def test_main_pages_have_no_serious_accessibility_findings(
         "/paths/transformer-family/",
         "/papers/bert/",  # step 3 of a path: the "what to read next" section
         "/progress/",
+        # AlexNet's newest video, with chapters and counts.
+        f"{alexnet_video().get_absolute_url()}?t=754",
     ]
     findings = []
     for url in urls:

@@ -87,7 +87,7 @@ def test_videos_feed_has_plain_titles_and_publication_dates(client):
     assert "<strong>重点</strong>" in items[0]["summary"]
     assert "<script>" not in items[0]["summary"]
     video = VideoNote.objects.get(title__startswith="[GPT]")
-    assert items[0]["link"] == f"http://testserver/videos/#video-{video.pk}"
+    assert items[0]["link"] == f"http://testserver/videos/{video.slug}/"
 
 
 def test_category_feed_lists_only_its_papers(client):

@@ -127,16 +127,35 @@ def test_empty_database_gets_the_live_list_and_one_queued_refresh(
     lines, _ = first_start_run()
 
     assert contents() == EXCERPT_LIST
-    assert requested == ["/README.md"]
+    assert requested[0] == "/README.md"
+    # Then the covers it names, read against its URL (this server has none).
+    assert requested[1:] and all(p.startswith("/imgs/") for p in requested[1:])
     assert lines[0] == (
         f"first start: imported the reading list from {base}/README.md "
         "(8 categories, 17 papers, 13 videos)"
     )
+    assert lines[1].startswith("first start: covers: 0 stored, 0 unchanged, ")
     # Queued, not run: the web server starts while the worker fetches the counts.
     assert queued == [QUEUED]
-    assert lines[1].startswith("first start: loaded the starter learning paths")
-    assert lines[2].startswith("first start: queued a citation refresh for the 17 ")
-    assert len(lines) == 3
+    assert lines[2].startswith("first start: loaded the starter learning paths")
+    assert lines[3].startswith("first start: queued a citation refresh for the 17 ")
+    assert len(lines) == 4
+
+
+def test_covers_past_the_time_budget_are_left_for_later_in_one_line(
+    settings, upstream, queued, monkeypatch
+):
+    base, requested = upstream
+    settings.READINGLIST_SOURCE_URL = f"{base}/README.md"
+    monkeypatch.setattr(first_start, "COVERS_DEADLINE", -1.0)
+
+    lines, _ = first_start_run()
+
+    assert requested == ["/README.md"]  # no cover fetched
+    assert lines[1].startswith(
+        "first start: covers: 0 stored, 0 unchanged, 0 failed, 13 skipped (out of time)"
+    )
+    assert "import_readme" in lines[1]
 
 
 @pytest.mark.parametrize(

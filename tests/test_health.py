@@ -64,7 +64,7 @@ def test_healthz_is_ok_after_a_recent_refresh(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "cache", "citations"}
+    assert set(body["checks"]) == {"database", "broker", "cache", "citations", "videos"}
     assert body["checks"]["database"] == {"status": "ok"}
     assert body["checks"]["broker"] == {"status": "ok"}
     assert body["checks"]["citations"]["status"] == "ok"

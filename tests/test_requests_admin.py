@@ -361,7 +361,7 @@ def test_mark_done_emails_the_requester_once(
     assert "GPT-4 & friends" in mail.subject
     assert "GPT-4 & friends" in mail.body  # plain text, not escaped
     assert "GPT-4 精读" in mail.body
-    assert f"https://papers.example.org/videos/#video-{video.pk}" in mail.body
+    assert f"https://papers.example.org/videos/{video.slug}/" in mail.body
     assert "https://www.bilibili.com/video/BV1vM4y1U7b5" in mail.body
 
     with django_capture_on_commit_callbacks(execute=True):

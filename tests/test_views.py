@@ -396,26 +396,23 @@ def test_paper_page(client, transformer, lang):
     assert re.search(updated, text)
 
 
-def test_paper_page_embeds_players_lazily_without_autoplay(client, transformer):
+def test_paper_page_has_one_click_to_load_player_and_no_iframe(client, transformer):
     _, html = page(client, transformer.get_absolute_url())
-    frames = re.findall(r"<iframe [^>]*>", html)
-    assert len(frames) == 2
-    bilibili, youtube = frames
-    assert (
-        'src="https://player.bilibili.com/player.html?bvid=BV1pu411o7BE&amp;autoplay=0"'
-        in bilibili
-    )
-    assert 'src="https://www.youtube-nocookie.com/embed/nzqlFIcCSWQ"' in youtube
-    for frame in frames:
-        assert 'loading="lazy"' in frame and "allowfullscreen" in frame
-        assert 'title="' in frame and "sandbox=" in frame
-        assert "autoplay=1" not in frame and "youtube.com/" not in frame
+    # Nothing is asked of bilibili or YouTube until the reader presses play.
+    assert "<iframe" not in html
+    areas = re.findall(r'<div class="player-area"[^>]*>', html)
+    assert len(areas) == 1
+    assert 'data-bvid="BV1pu411o7BE"' in areas[0]
+    assert 'data-youtube-id="nzqlFIcCSWQ"' in areas[0]
+    assert re.search(r'<button type="button" class="player-play"', html)
+    assert re.search(r'<script src="/static/js/player\.js[^"]*" defer>', html)
 
 
 def test_paper_page_video_title_and_notes_are_sanitised_markdown(client, transformer):
     _, html = page(client, transformer.get_absolute_url())
     title = re.search(r'<h3 class="video-title".*?</h3>', html, re.S).group(0)
-    assert 'href="https://www.bilibili.com/video/BV1pu411o7BE/"' in title
+    # The title leads to the video's own page.
+    assert f'href="{transformer.videos.get().get_absolute_url()}"' in title
     assert "<strong>重点</strong>" in html
     assert "<script>alert(1)" not in html
     assert 'href="javascript:' not in html
@@ -479,8 +476,22 @@ def test_videos_page_lists_newest_first(client, readme_list, lang):
     assert_well_formed_page(html, lang=lang)
     dates = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">', html)
     assert len(dates) == VideoNote.objects.count() == 59
-    assert dates == sorted(dates, reverse=True)
-    assert dates[0] == "2024-09-04"
+    # Grouped by year, newest first.
+    years = re.findall(r'<h2 id="year-(\d{4})">', html)
+    assert years == sorted(set(years), reverse=True) and years[0] == "2024"
+    # A series is one group, its parts in part order; outside it, newest first.
+    series = re.findall(r'<section class="video-series".*?</section>', html, re.S)
+    assert len(series) == 1 and "Llama 3.1" in series[0]
+    parts = VideoNote.objects.filter(series__contains="Llama 3.1")
+    in_part_order = [
+        f"video-{pk}" for pk in parts.order_by("part").values_list("pk", flat=True)
+    ]
+    assert re.findall(r'id="(video-\d+)"', series[0]) == in_part_order
+    single = re.findall(
+        r'<time datetime="(\d{4}-\d\d-\d\d)">', html.replace(series[0], "")
+    )
+    assert single == sorted(single, reverse=True)
+    assert len(single) == 59 - len(in_part_order) == 54
 
 
 def test_videos_page_shows_title_duration_platforms_and_papers(client, transformer):
@@ -495,12 +506,11 @@ def test_videos_page_shows_title_duration_platforms_and_papers(client, transform
         html,
         re.S,
     ).group(0)
-    # The title leads to the video, not to the paper's PDF.
-    title = re.search(r'<h2 class="video-title".*?</h2>', article, re.S).group(0)
-    assert re.search(
-        r'<a href="https://www.bilibili.com/video/BV1pu411o7BE/" rel="noopener">'
-        r"Transformer 逐段精读</a>",
-        title,
+    # The title leads to the video's page, not to the paper's PDF.
+    title = re.search(r'<h3 class="video-title".*?</h3>', article, re.S).group(0)
+    assert (
+        f'<a href="{transformer_video.get_absolute_url()}">Transformer 逐段精读</a>'
+        in title
     )
     assert "arxiv.org" not in title
     assert '<time datetime="PT1H27M5S">1:27:05</time>' in article
@@ -765,9 +775,9 @@ MAX_QUERIES = {
     "category": 3,  # category, placements+papers, last refresh
     "category fragment": 2,
     # paper, categories, neighbours, videos, snapshots, builds-on and built-upon-by
-    # lists, paths, links, last refresh, and the papers of its year before it
-    # (whose citation keys must not repeat)
-    "paper": 11,
+    # lists, paths, links, the chapters that name the paper, last refresh, and the
+    # papers of its year before it (whose citation keys must not repeat)
+    "paper": 12,
     "videos": 3,  # videos, their papers, last refresh
     "search": 3,  # papers, their categories, last refresh
     "search fragment": 2,

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from papers.admin.refresh import CitationRefreshAdminMixin, ReadOnlyAdminMixin
+from papers.admin.videos import ChapterInline, VideoRefreshAdminMixin
 from papers.models import (
     CURATABLE_FIELDS,
     Category,
@@ -323,14 +324,21 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(VideoNote)
-class VideoNoteAdmin(admin.ModelAdmin):
+class VideoNoteAdmin(VideoRefreshAdminMixin, admin.ModelAdmin):
     list_display = [
         "plain_title",
         "published_on",
         "duration",
         "paper_list",
         "platforms",
+        "bilibili_views",
     ]
+    inlines = [ChapterInline]
+    readonly_fields = [
+        *VideoRefreshAdminMixin.video_readonly_fields,
+        "bilibili_views", "youtube_views", "views_updated_at", "bilibili_status",
+        "bilibili_error", "youtube_status", "youtube_error",
+    ]  # fmt: skip
     list_filter = ["published_on"]
     date_hierarchy = "published_on"
     search_fields = ["title", "notes", "bilibili_url", "youtube_url"]

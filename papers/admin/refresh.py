@@ -128,13 +128,14 @@ class RefreshRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What each refresh asked, changed and failed: written by the job only."""
 
     list_display = [
-        "started_at", "status", "trigger", "duration_text", *RefreshRun.COUNTERS
+        "started_at", "kind", "status", "trigger", "duration_text",
+        *RefreshRun.COUNTERS,
     ]  # fmt: skip
-    list_filter = ["status", "trigger"]
+    list_filter = ["kind", "status", "trigger"]
     date_hierarchy = "started_at"
     fields = [
         ("started_at", "finished_at", "duration_text"),
-        ("status", "trigger"),
+        ("kind", "status", "trigger"),
         RefreshRun.COUNTERS,
         "last_error",
     ]

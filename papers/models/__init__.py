@@ -16,6 +16,7 @@ from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.redirects import PaperSlugRedirect
 from papers.models.refresh import RefreshRun
 from papers.models.scholarly import PaperLink, ReferenceList
+from papers.models.videos import Chapter, Platform, ViewSnapshot
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",
@@ -23,6 +24,7 @@ __all__ = [
     "DOI_VALIDATOR",
     "S2_ID_VALIDATOR",
     "Category",
+    "Chapter",
     "CitationSnapshot",
     "LearningPath",
     "Paper",
@@ -30,6 +32,7 @@ __all__ = [
     "PaperQuerySet",
     "PaperSlugRedirect",
     "PathStep",
+    "Platform",
     "Placement",
     "RateLimitCounter",
     "ReadingRequest",
@@ -37,4 +40,5 @@ __all__ = [
     "RefreshRun",
     "RequestVote",
     "VideoNote",
+    "ViewSnapshot",
 ]

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -6,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from papers import identifiers
 from papers.markup import strip_links
 
 S2_ID_VALIDATOR = RegexValidator(
@@ -291,7 +294,21 @@ class Placement(models.Model):
         return f"{self.category} · {self.paper}"
 
 
+class Thumbnail(NamedTuple):
+    """A self-hosted cover image, with the size templates put on ``<img>``."""
+
+    url: str
+    width: int
+    height: int
+
+
 class VideoNote(models.Model):
+    class Availability(models.TextChoices):
+        UNKNOWN = "", _("未检查")
+        OK = "ok", _("可以观看")
+        UNAVAILABLE = "unavailable", _("已不可见")
+        ERROR = "error", _("出错")
+
     title = models.CharField(
         _("标题"),
         max_length=500,
@@ -321,6 +338,61 @@ class VideoNote(models.Model):
     papers = models.ManyToManyField(
         Paper, related_name="videos", blank=True, verbose_name=_("讲到的论文")
     )
+    slug = models.SlugField(_("URL 标识"), max_length=200, unique=True)
+    bvid = models.CharField(
+        _("BV 号"), max_length=20, blank=True, editable=False, db_index=True
+    )
+    youtube_id = models.CharField(
+        _("YouTube ID"), max_length=20, blank=True, editable=False
+    )
+    series = models.CharField(
+        _("系列"),
+        max_length=200,
+        blank=True,
+        help_text=_("分几期讲的系列，例如 Llama 3.1论文精读。"),
+    )
+    part = models.PositiveSmallIntegerField(_("第几期"), null=True, blank=True)
+    # What the nightly refresh reads; null until it has read it, never blanked.
+    bilibili_aid = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    bilibili_cid = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    bilibili_views = models.PositiveBigIntegerField(
+        _("bilibili 播放量"), null=True, blank=True
+    )
+    youtube_views = models.PositiveBigIntegerField(
+        _("YouTube 播放量"), null=True, blank=True
+    )
+    views_updated_at = models.DateTimeField(_("播放量更新于"), null=True, blank=True)
+    bilibili_status = models.CharField(
+        _("bilibili 状态"),
+        max_length=20,
+        blank=True,
+        choices=Availability.choices,
+        default=Availability.UNKNOWN,
+    )
+    bilibili_error = models.CharField(_("bilibili 错误"), max_length=300, blank=True)
+    youtube_status = models.CharField(
+        _("YouTube 状态"),
+        max_length=20,
+        blank=True,
+        choices=Availability.choices,
+        default=Availability.UNKNOWN,
+    )
+    youtube_error = models.CharField(_("YouTube 错误"), max_length=300, blank=True)
+    # Self-hosted cover thumbnails (papers/services/covers.py), made from cover_source.
+    cover_source = models.CharField(
+        _("封面来源"), max_length=1000, blank=True, editable=False
+    )
+    cover_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    cover_small = models.ImageField(
+        _("封面缩略图"), upload_to="covers/thumbs/", blank=True, editable=False
+    )
+    cover_small_width = models.PositiveSmallIntegerField(null=True, editable=False)
+    cover_small_height = models.PositiveSmallIntegerField(null=True, editable=False)
+    cover_large = models.ImageField(
+        _("封面大图"), upload_to="covers/thumbs/", blank=True, editable=False
+    )
+    cover_large_width = models.PositiveSmallIntegerField(null=True, editable=False)
+    cover_large_height = models.PositiveSmallIntegerField(null=True, editable=False)
     created_at = models.DateTimeField(_("创建于"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改于"), auto_now=True)
 
@@ -336,12 +408,43 @@ class VideoNote(models.Model):
         return self.plain_title
 
     def get_absolute_url(self):
-        return f"{reverse('papers:videos')}#video-{self.pk}"
+        return reverse("papers:video", args=[self.slug])
+
+    def clean(self):
+        # The platform ids follow the links, whoever edits them.
+        self.bvid = identifiers.bilibili_bvid(self.bilibili_url)
+        self.youtube_id = identifiers.youtube_id(self.youtube_url)
 
     @property
     def plain_title(self):
         """The title with markdown links reduced to their text."""
         return strip_links(self.title)
+
+    @property
+    def cover_thumb(self) -> Thumbnail | None:
+        """The 480 px wide cover, or None when none has been made."""
+        return _thumbnail(
+            self.cover_small, self.cover_small_width, self.cover_small_height
+        )
+
+    @property
+    def cover_thumb_large(self) -> Thumbnail | None:
+        """The 960 px wide cover (for the video page and srcset), or None."""
+        return _thumbnail(
+            self.cover_large, self.cover_large_width, self.cover_large_height
+        )
+
+    @property
+    def view_count(self) -> int | None:
+        """Both platforms together; None when neither count is known."""
+        counts = [c for c in (self.bilibili_views, self.youtube_views) if c is not None]
+        return sum(counts) if counts else None
+
+
+def _thumbnail(image, width, height) -> Thumbnail | None:
+    if not image or not width or not height:
+        return None
+    return Thumbnail(image.url, width, height)
 
 
 class CitationSnapshot(models.Model):

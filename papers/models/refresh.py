@@ -14,7 +14,9 @@ class RefreshRunQuerySet(models.QuerySet):
 
 
 class RefreshRun(models.Model):
-    """One run of the citation refresh: what it asked, what it changed, what failed."""
+    """One run of a nightly refresh (``kind``: citations or videos): what it asked,
+    what it changed, what failed. For videos, ``papers_asked`` counts videos and
+    ``not_found`` the videos a platform says are gone."""
 
     # What a run counts, in the order the admin and the summary line show them.
     COUNTERS = (
@@ -28,6 +30,10 @@ class RefreshRun(models.Model):
         PARTIAL = "partial", _("部分成功")
         FAILED = "failed", _("失败")
 
+    class Kind(models.TextChoices):
+        CITATIONS = "citations", _("引用数")
+        VIDEOS = "videos", _("视频")
+
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("定时任务")
         COMMAND = "command", _("命令行")
@@ -40,6 +46,9 @@ class RefreshRun(models.Model):
     )
     trigger = models.CharField(
         _("触发方式"), max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULE
+    )
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=Kind.choices, default=Kind.CITATIONS
     )
     papers_asked = models.PositiveIntegerField(_("请求的论文"), default=0)
     updated = models.PositiveIntegerField(_("已更新"), default=0)

@@ -805,7 +805,9 @@ def _close_abandoned_runs() -> None:
     """Runs still "running" lost their worker: whoever holds the lock is the only
     live run, so every other "running" row is a crashed one."""
     now = timezone.now()
-    for run in RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING):
+    for run in RefreshRun.objects.filter(
+        kind=RefreshRun.Kind.CITATIONS, status=RefreshRun.Status.RUNNING
+    ):
         reason = "abandoned: the run ended without finishing (worker crashed or killed)"
         run.status = RefreshRun.Status.FAILED
         run.finished_at = now

@@ -21,6 +21,7 @@ from papers.cache import bump_content_version
 from papers.models import Category, Paper, PaperSlugRedirect, Placement, VideoNote
 from papers.readme import PaperRow, ReadmeDocument, VideoRow
 from papers.services.catalogue import paper_create
+from papers.video_titles import series_and_part, video_slug_base
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +491,16 @@ def _video_key(*, bilibili_url: str, published_on, title: str):
     return ("date-title", published_on, title)
 
 
+def _video_slug(row: VideoRow) -> str:
+    base = video_slug_base(
+        title=row.title,
+        published_on=row.published_on,
+        bvid=identifiers.bilibili_bvid(row.bilibili_url),
+        youtube_id=identifiers.youtube_id(row.youtube_url),
+    )
+    return unique_slug(VideoNote, base)
+
+
 def _import_videos(rows: tuple[VideoRow, ...], index: _PaperIndex, report):
     existing = {}
     for video in VideoNote.objects.prefetch_related("papers"):
@@ -522,10 +533,11 @@ def _import_videos(rows: tuple[VideoRow, ...], index: _PaperIndex, report):
             "zhihu_url": row.zhihu_url,
             "paper_url": row.paper_urls[0] if row.paper_urls else "",
         }
+        wanted["series"], wanted["part"] = series_and_part(row.title)
         video = existing.get(key)
         creating = video is None
         if creating:
-            video = VideoNote()
+            video = VideoNote(slug=_video_slug(row))
             changes = wanted
         else:
             changes = {k: v for k, v in wanted.items() if getattr(video, k) != v}

@@ -174,14 +174,27 @@ def run_checks(names, *, deadline: float = DEADLINE_SECONDS) -> dict[str, dict]:
 
 
 def check_citations() -> dict:
+    return _check_refresh("citations", RefreshRun.Kind.CITATIONS)
+
+
+def check_videos() -> dict:
+    """The nightly video refresh's age; "disabled" (and ok) when neither bilibili
+    (BILIBILI_API_URL empty) nor YouTube (no key) is configured."""
+    if not settings.BILIBILI_API_URL and not settings.YOUTUBE_API_KEY:
+        return {"status": OK, "disabled": True}
+    return _check_refresh("videos", RefreshRun.Kind.VIDEOS)
+
+
+def _check_refresh(name: str, kind: str) -> dict:
     try:
         last = (
             RefreshRun.objects.successful()
+            .filter(kind=kind)
             .values_list("finished_at", flat=True)
             .first()
         )
     except Exception as exc:
-        return _failed("citations", exc)
+        return _failed(name, exc)
     if last is None:
         return {"status": DEGRADED, "age_hours": None, "last_success": None}
     age_hours = (timezone.now() - last).total_seconds() / 3600
@@ -198,9 +211,11 @@ def healthz(request):
     checks = run_checks(CHECKS)
     if checks["database"]["status"] == OK:
         checks["citations"] = check_citations()
+        checks["videos"] = check_videos()
     else:
         # Asking the database again here would wait on it a second time.
         checks["citations"] = {"status": FAIL, "error": "DatabaseUnavailable"}
+        checks["videos"] = {"status": FAIL, "error": "DatabaseUnavailable"}
     if any(checks[name]["status"] == FAIL for name in CRITICAL):
         status = FAIL
     elif all(check["status"] == OK for check in checks.values()):

@@ -26,9 +26,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import citation_formats, cite, identifiers, selectors, selectors_paths
+from papers import citation_formats, cite, identifiers, selectors, selectors_paths, selectors_videos
 from papers.cache import cache_public_page, choice, free_text
 from papers.models import PaperSlugRedirect
+from papers.timecodes import format_timecode
 
 SEARCH_MAX_QUERY = 200
 
@@ -237,6 +238,7 @@ def _paper_context(request, paper) -> dict:
         "arxiv_is_original": same_link,
         "request_url": request_url,
         "read_next": selectors_paths.read_next(paper=paper),
+        "moments": _moments(paper),
         **_citation_context(request, paper),
     }
 
@@ -265,12 +267,22 @@ def _citation_context(request, paper) -> dict:
     }
 
 
+def _moments(paper) -> list:
+    """The chapters, in any video, that name this paper, each with its "1:02:03"."""
+    moments = list(selectors_videos.chapters_for_paper(paper))
+    for chapter in moments:
+        chapter.timecode = format_timecode(chapter.start)
+    return moments
+
+
 @require_safe
 @cache_public_page
 def videos(request):
     # One page for all of them: a few new videos a month, and each keeps the
     # /videos/#video-<id> anchor the feeds and paper pages link to.
-    return render(request, "papers/videos.html", {"videos": selectors.video_list()})
+    videos = list(selectors_videos.videos_for_gallery())
+    context = {"videos": videos, "years": selectors_videos.gallery_by_year(videos)}
+    return render(request, "papers/videos.html", context)
 
 
 @require_safe

@@ -6,6 +6,8 @@ to run on every start, and must not wait on the network for long: `make run` sta
 the web server only after this command.
 """
 
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -14,10 +16,13 @@ from papers.models import Category, LearningPath, Paper, RefreshRun, VideoNote
 from papers.readme import ReadmeFormatError
 from papers.services import ReadmeSourceError, readme_import, readme_read_source
 from papers.services.citations import citations_refresh_enqueue
+from papers.services.covers import covers_import
 from papers.services.paths import STARTER_PATHS, paths_load
 
 # Seconds for the whole fetch of READINGLIST_SOURCE_URL (lookup, connection, reads).
 SOURCE_DEADLINE = 10.0
+# Seconds the first start may spend on the covers the list names (one download each).
+COVERS_DEADLINE = 20.0
 
 
 class Command(BaseCommand):
@@ -50,7 +55,8 @@ def import_reading_list(command: Command) -> None:
         )
         return
     try:
-        readme_import(text=readme_read_source(url, deadline=SOURCE_DEADLINE))
+        text = readme_read_source(url, deadline=SOURCE_DEADLINE)
+        readme_import(text=text)
     except (ReadmeSourceError, ReadmeFormatError) as exc:
         readme_import(text=SEED.read_text(encoding="utf-8"))
         command.say(
@@ -61,6 +67,22 @@ def import_reading_list(command: Command) -> None:
         )
         return
     command.say(f"first start: imported the reading list from {url} ({_counts()})")
+    fetch_covers(command, text=text, base=url)
+
+
+def fetch_covers(command: Command, *, text: str, base: str) -> None:
+    """The covers the live list names, within COVERS_DEADLINE seconds; the rest are
+    left for the next ``import_readme`` (one line says so)."""
+    report = covers_import(
+        text=text, base=base, deadline=time.monotonic() + COVERS_DEADLINE
+    )
+    line = f"first start: {report.line()}"
+    if report.skipped:
+        line += (
+            f" to keep the start short; to fetch them: "
+            f"python manage.py import_readme {base}"
+        )
+    command.say(line)
 
 
 def queue_missing_citations(command: Command) -> None:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from papers.readme import ReadmeFormatError
 from papers.services import ReadmeSourceError, readme_import, readme_read_source
+from papers.services.covers import covers_import
 
 
 class Command(BaseCommand):
@@ -22,8 +23,13 @@ class Command(BaseCommand):
             action="store_true",
             help="delete papers, categories, placements and videos not in the source",
         )
+        parser.add_argument(
+            "--no-covers",
+            action="store_true",
+            help="do not fetch the video covers the README names (imgs/…)",
+        )
 
-    def handle(self, *args, source, dry_run, prune, **options):
+    def handle(self, *args, source, dry_run, prune, no_covers, **options):
         try:
             text = readme_read_source(source)
             report = readme_import(text=text, prune=prune, dry_run=dry_run)
@@ -39,3 +45,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("nothing changed: already up to date"))
         else:
             self.stdout.write(self.style.SUCCESS("import done"))
+        if not dry_run and not no_covers:
+            # After the import's transaction: downloads never hold it open.
+            covers = covers_import(text=text, base=source)
+            for warning in covers.warnings:
+                self.stderr.write(self.style.WARNING(f"warning: {warning}"))
+            self.stdout.write(covers.line())
