@@ -8,6 +8,7 @@ class PapersConfig(AppConfig):
     verbose_name = pgettext_lazy("app", "论文")
 
     def ready(self):
-        from papers.signals import connect_cache_invalidation
+        from papers.signals import connect_cache_invalidation, connect_search_index
 
         connect_cache_invalidation()
+        connect_search_index()

@@ -1,3 +1,3 @@
 """The curators' admin, one module per area; importing them registers the models."""
 
-from papers.admin import catalogue, paths, reading_requests, refresh  # noqa: F401
+from papers.admin import catalogue, paths, reading_requests, refresh, search  # noqa: F401

@@ -15,6 +15,7 @@ from papers.models.rate_limits import RateLimitCounter
 from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.refresh import RefreshRun
 from papers.models.scholarly import PaperLink, ReferenceList
+from papers.models.search import SearchAlias, SearchEntry
 
 __all__ = [
     "ARXIV_ID_VALIDATOR",
@@ -34,5 +35,7 @@ __all__ = [
     "ReferenceList",
     "RefreshRun",
     "RequestVote",
+    "SearchAlias",
+    "SearchEntry",
     "VideoNote",
 ]
