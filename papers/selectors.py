@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.core.paginator import Paginator
-from dataclasses import dataclass
-
 from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
