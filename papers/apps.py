@@ -12,9 +12,10 @@ class PapersConfig(AppConfig):
     verbose_name = pgettext_lazy("app", "论文")
 
     def ready(self):
-        from papers.signals import connect_cache_invalidation
+        from papers.signals import connect_cache_invalidation, connect_search_index
 
         connect_cache_invalidation()
+        connect_search_index()
 
         # The rows of the paper page's video inline are the m2m's auto-created
         # through model, whose name would be "VideoNote_papers object (12)".

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.core.paginator import Paginator
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from papers import readme
 from papers.identifiers import request_key
+from papers.markup import strip_links
 from papers.models import (
     Category,
     CitationSnapshot,
@@ -21,9 +23,11 @@ from papers.models import (
     ReadingRequest,
     RefreshRun,
     RequestVote,
+    SearchEntry,
     VideoNote,
 )
 from papers.readme import CategoryBlock, PaperRow, ReadmeDocument, VideoRow
+from papers.search import query as search_query
 
 
 def list_totals() -> dict[str, int]:
@@ -438,3 +442,79 @@ def reading_request_hint(*, url: str, session_hash: str) -> dict | None:
         session_hash=session_hash, request_ids=[item.pk]
     )
     return {"item": item, "voted_ids": voted_ids}
+
+
+@dataclass
+class SiteSearch:
+    """One search of the whole site: papers (Paper objects, for the table) and the
+    other groups (index entries with highlighted titles and snippets)."""
+
+    query: str
+    words: list[str]
+    papers: list[Paper]
+    videos: list
+    moments: list
+    paths: list
+    suggestions: list
+
+    @property
+    def total(self) -> int:
+        return len(self.papers) + len(self.videos) + len(self.moments) + len(self.paths)
+
+
+def _decorate(entries, words):
+    for entry in entries:
+        entry.title_html = search_query.highlight(entry.title, words)
+        entry.snippet_html = search_query.highlight(
+            search_query.snippet(strip_links(entry.body), words), words
+        )
+    return entries
+
+
+def site_search(
+    *, query: str, sort: str = "relevance", recorded: bool | None = None
+) -> SiteSearch:
+    """Segmented full-text search (papers.search): grouped, ranked within each group,
+    an exact name or arXiv id first. At most SEARCH_MAX_RESULTS + 1 papers (one more
+    than shown, to know there were more)."""
+    if not query.strip():
+        return SiteSearch(query, [], [], [], [], [], [])
+    found = search_query.search(query)
+    words = found.parsed.all_words
+    Kind = SearchEntry.Kind
+    ids = found.paper_ids
+    papers = Paper.objects.filter(pk__in=ids)
+    if recorded is not None:
+        papers = papers.filter(is_recorded=recorded)
+    categories = Prefetch(
+        "categories",
+        queryset=Category.objects.order_by("position", "id"),
+        to_attr="category_list",
+    )
+    if not ids:
+        paper_list = []
+    elif sort == "relevance":
+        position = {pk: n for n, pk in enumerate(ids)}
+        paper_list = sorted(
+            papers.prefetch_related(categories), key=lambda p: position[p.pk]
+        )
+    else:
+        paper_list = list(
+            papers.order_by(*_paper_ordering(sort)).prefetch_related(categories)
+        )
+    paper_list = paper_list[: SEARCH_MAX_RESULTS + 1]
+    others = {
+        kind: _decorate(found.groups.get(kind, []), words)
+        for kind in (Kind.VIDEO, Kind.CHAPTER, Kind.PATH)
+    }
+    total = len(paper_list) + sum(len(v) for v in others.values())
+    suggestions = search_query.suggestions(query) if not total else []
+    return SiteSearch(
+        query=query,
+        words=words,
+        papers=paper_list,
+        videos=others[Kind.VIDEO],
+        moments=others[Kind.CHAPTER],
+        paths=others[Kind.PATH],
+        suggestions=suggestions,
+    )

@@ -17,6 +17,7 @@ from papers.models import (
     PathStep,
     Placement,
     RefreshRun,
+    SearchAlias,
     VideoNote,
     ViewSnapshot,
 )
@@ -34,6 +35,7 @@ PUBLIC_MODELS = (
     RefreshRun,
     LearningPath,
     PathStep,
+    SearchAlias,  # search results follow the aliases
 )
 
 
@@ -58,3 +60,33 @@ def connect_cache_invalidation():
             sender=through,
             dispatch_uid=f"papers.cache.m2m.{through._meta.label}",
         )
+
+
+# The search index follows single saves and deletes (admin, readme import). Bulk
+# writers call papers.search.index themselves. Models that other issues add (Chapter,
+# LearningPath) are connected once they exist (papers.search.index.registry).
+
+
+def reindex_on_save(sender, instance, raw=False, **kwargs):
+    if raw:  # loaddata: rebuild_search_index afterwards
+        return
+    from papers.search import index
+
+    index.index_objects([instance])
+    if sender is Paper:
+        index.index_videos_of_paper(instance)
+
+
+def unindex_on_delete(sender, instance, **kwargs):
+    from papers.search import index
+
+    index.remove_objects(sender, [instance.pk])
+
+
+def connect_search_index():
+    from papers.search.index import registry
+
+    for model in registry():
+        uid = f"papers.search.{model.__name__}"
+        post_save.connect(reindex_on_save, sender=model, dispatch_uid=uid)
+        post_delete.connect(unindex_on_delete, sender=model, dispatch_uid=uid)

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search (SearchVectorField, trigram); fine on SQLite
     "django.contrib.sitemaps",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",

@@ -6,4 +6,5 @@ from papers.admin import (  # noqa: F401
     paths,
     reading_requests,
     refresh,
+    search,
 )

@@ -16,6 +16,7 @@ from papers.models.reading_requests import ReadingRequest, RequestVote
 from papers.models.redirects import PaperSlugRedirect
 from papers.models.refresh import RefreshRun
 from papers.models.scholarly import PaperLink, ReferenceList
+from papers.models.search import SearchAlias, SearchEntry
 from papers.models.videos import Chapter, Platform, ViewSnapshot
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "ReferenceList",
     "RefreshRun",
     "RequestVote",
+    "SearchAlias",
+    "SearchEntry",
     "VideoNote",
     "ViewSnapshot",
 ]

@@ -26,12 +26,20 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import citation_formats, cite, identifiers, selectors, selectors_paths, selectors_videos
+from papers import (
+    citation_formats,
+    cite,
+    identifiers,
+    selectors,
+    selectors_paths,
+    selectors_videos,
+)
 from papers.cache import cache_public_page, choice, free_text
 from papers.models import PaperSlugRedirect
+from papers.search import query as search_query
 from papers.timecodes import format_timecode
 
-SEARCH_MAX_QUERY = 200
+SEARCH_MAX_QUERY = search_query.MAX_QUERY
 
 SORT_LABELS = {
     "curated": _("推荐顺序"),
@@ -47,8 +55,9 @@ NOT_FETCHED = _("尚未获取")
 
 
 def clean_query(raw: str) -> str:
-    # PostgreSQL refuses NUL in a string parameter: drop it rather than fail.
-    return raw.replace("\x00", "").strip()[:SEARCH_MAX_QUERY]
+    # Control characters (NUL included: PostgreSQL refuses it) become spaces; at
+    # most 200 characters.
+    return search_query.clean(raw)
 
 
 # The query parameters each cached view reads, as it reads them: the page cache keys
@@ -293,25 +302,29 @@ def search(request):
     options = ListOptions.from_request(
         request, sorts=selectors.SEARCH_SORTS, query=query
     )
-    # One more than we show, to know whether there were more.
     limit = selectors.SEARCH_MAX_RESULTS
-    results = selectors.paper_search(
-        query=query,
-        sort=options.sort,
-        recorded=options.recorded_filter,
-        limit=limit + 1,
+    found = selectors.site_search(
+        query=query, sort=options.sort, recorded=options.recorded_filter
     )
+    papers = found.papers
+    request_url = ""
+    if query and not found.total:
+        request_url = (
+            f"{reverse('papers:requests')}?{urlencode({'title': query})}#request-form"
+        )
     context = {
         "query": query,
         "query_max_length": SEARCH_MAX_QUERY,
-        "results": results[:limit],
-        "results_capped": len(results) > limit,
+        "results": papers[:limit],
+        "results_capped": len(papers) > limit,
         "max_results": limit,
+        "found": found,
+        "request_url": request_url,
         **_list_controls(
             request,
             sorts=selectors.SEARCH_SORTS,
             options=options,
-            papers=results[:limit],
+            papers=papers[:limit],
             fallback_order=SORT_LABELS["name"],
         ),
     }

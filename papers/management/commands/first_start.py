@@ -12,8 +12,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from papers.management.commands.load_seed import SEED
-from papers.models import Category, LearningPath, Paper, RefreshRun, VideoNote
+from papers.models import (
+    Category,
+    LearningPath,
+    Paper,
+    RefreshRun,
+    SearchAlias,
+    SearchEntry,
+    VideoNote,
+)
 from papers.readme import ReadmeFormatError
+from papers.search import index as search_index
+from papers.search.aliases import load_starter_aliases
 from papers.services import ReadmeSourceError, readme_import, readme_read_source
 from papers.services.citations import citations_refresh_enqueue
 from papers.services.covers import covers_import
@@ -144,4 +154,20 @@ def load_learning_paths(command: Command) -> None:
     )
 
 
-STEPS = (import_reading_list, load_learning_paths, queue_missing_citations)
+def prepare_search(command: Command) -> None:
+    """The starter aliases into an empty alias table (a curator's deletions are
+    kept afterwards), and the search index built if it is empty (a database that
+    predates the index, or rows written by loaddata)."""
+    if not SearchAlias.objects.exists():
+        load_starter_aliases()  # quietly: one more line would say nothing useful
+    if not SearchEntry.objects.exists() and Paper.objects.exists():
+        total = search_index.rebuild()
+        command.say(f"first start: built the search index ({total} entries)")
+
+
+STEPS = (
+    import_reading_list,
+    load_learning_paths,
+    prepare_search,
+    queue_missing_citations,
+)

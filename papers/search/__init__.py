@@ -1,0 +1,1 @@
+"""Search that understands Chinese (issue 15): segmentation, the index, queries."""
