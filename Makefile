@@ -66,6 +66,7 @@ bench: $(STAMP)
 	  echo "Written by \`make bench\` on $$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) CPUs, $$($(PY) -c 'import platform; print(platform.python_version())'). Every section names the command that reproduces it."; echo; \
 	  DJANGO_DEBUG=0 $(PY) tests/bench/bench_pages.py; echo; \
 	  $(PY) tests/bench/bench_refresh.py; echo; \
+	  $(PY) tests/bench/bench_search.py; echo; \
 	  $(PY) tests/bench/bench_load.py; \
 	} > var/benchmarks.md
 	mv var/benchmarks.md docs/benchmarks.md
