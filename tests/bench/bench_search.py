@@ -333,7 +333,7 @@ def main(argv=None) -> int:
     print("| query | " + " | ".join(labels) + " | papers found |")
     print("| --- | " + " | ".join("---" for _ in labels) + " | --- |")
     for q in QUERIES:
-        cells = " | ".join(f"{figures[l]['per_query'][q]:.1f}" for l in labels)
+        cells = " | ".join(f"{figures[lab]['per_query'][q]:.1f}" for lab in labels)
         found = figures[labels[0]]["papers_found"][q]
         print(f"| `{q}` | {cells} | {found} |")
     for f in figures.values():
