@@ -67,6 +67,7 @@ bench: $(STAMP)
 	  DJANGO_DEBUG=0 $(PY) tests/bench/bench_pages.py; echo; \
 	  $(PY) tests/bench/bench_refresh.py; echo; \
 	  $(PY) tests/bench/bench_videos.py; echo; \
+	  $(PY) tests/bench/bench_search.py; echo; \
 	  $(PY) tests/bench/bench_load.py; \
 	} > var/benchmarks.md
 	mv var/benchmarks.md docs/benchmarks.md

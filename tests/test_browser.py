@@ -361,6 +361,8 @@ def test_main_pages_have_no_serious_accessibility_findings(
         "/papers/alexnet/",
         "/videos/",
         "/search/?q=gan",
+        "/search/?q=精读",  # grouped results: videos with <mark>ed words
+        "/search/?q=qqzzxqq",  # nothing found: "did you mean" and 请求精读
         "/requests/",
         "/paths/",
         "/paths/transformer-family/",

@@ -35,6 +35,7 @@ from papers.models import (
     ReferenceList,
     RefreshRun,
 )
+from papers.search import index as search_index
 from papers.semantic_scholar import (
     BATCH_LIMIT,
     Answer,
@@ -622,6 +623,8 @@ class _Refresh:
         _update_by_pk(changes.new_s2_ids, {"s2_paper_id": "varchar(40)"})
         if changes.filled:
             Paper.objects.bulk_update(changes.filled, ["title", "year"])
+            # bulk_update sends no post_save: the filled titles are searchable now.
+            search_index.index_objects(changes.filled)
         CitationSnapshot.objects.bulk_create(changes.snapshots)
         # UPDATE and bulk_create send no post_save: invalidate the cached pages here.
         bump_content_version()
