@@ -14,7 +14,7 @@ from papers.openalex import (
 from papers.services.yearly_citations import yearly_citations_refresh
 from tests.factories import PaperFactory
 from tests.fake_openalex import FakeOpenAlex
-from tests.fake_s2 import Reply
+from tests.fake_server import Reply
 
 TRANSFORMER_DOI = "10.48550/arxiv.1706.03762"
 
