@@ -5,6 +5,7 @@ Fixtures live in conftest.py; tests import these from here, never from conftest.
 
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,13 @@ def admin_action(client, changelist_url: str, action: str, items, *, follow=Fals
     """Run an admin action on ``items`` from the change list, as the page posts it."""
     data = {"action": action, "_selected_action": [str(item.pk) for item in items]}
     return client.post(changelist_url, data, follow=follow)
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

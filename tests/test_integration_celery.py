@@ -18,7 +18,7 @@ from django.db import connection
 from papers.models import CitationSnapshot, Paper, RefreshRun
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
-from tests.helpers import require
+from tests.helpers import require, stop_process
 
 pytestmark = [
     pytest.mark.integration,
@@ -85,13 +85,7 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
         )
         sender = Celery("integration-test", broker=redis_url)
         try:
-            wait_for(
-                lambda: "ready." in log_path.read_text(errors="replace"),
-                timeout=STARTUP_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="ready worker",
-            )
+            wait_until_ready(worker, log_path)
             sender.send_task("papers.refresh_citations", queue=queue)
             wait_for(
                 lambda: RefreshRun.objects.filter(finished_at__isnull=False).exists(),
@@ -150,13 +144,18 @@ def start_worker(*pool: str, queue: str, env: dict, log) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def wait_until_ready(worker, log_path: Path) -> None:
+    wait_for(
+        lambda: "ready." in log_path.read_text(errors="replace"),
+        timeout=STARTUP_TIMEOUT,
+        worker=worker,
+        log_path=log_path,
+        what="ready worker",
+    )
+
+
 def stop_worker(worker, sender: Celery, redis_url: str, queue: str) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    stop_process(worker, timeout=15)
     sender.close()
     _forget_queue(redis_url, queue)
 
@@ -190,13 +189,7 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
         )
         sender = Celery("integration-test", broker=redis_url)
         try:
-            wait_for(
-                lambda: "ready." in log_path.read_text(errors="replace"),
-                timeout=STARTUP_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="ready worker",
-            )
+            wait_until_ready(worker, log_path)
             sender.send_task("papers.refresh_citations", queue=queue)
             wait_for(
                 lambda: len(s2.calls) == 1,
