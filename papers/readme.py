@@ -465,25 +465,26 @@ def _paper_row(
     )
 
 
+def _video_cell(cells, columns, name, parse, line: int, warnings: list[str]):
+    """A video row's date or duration, parsed; None (and a warning) if unreadable."""
+    text = _plain_text(_cell(cells, columns, name))
+    value = parse(text)
+    if value is None:
+        warnings.append(f"line {line}: video row skipped: unreadable {name} {text!r}")
+    return value
+
+
 def _video_row(
     cells: Sequence[list[Token]],
     columns: dict[str, int],
     line: int,
     warnings: list[str],
 ) -> VideoRow | None:
-    date_text = _plain_text(_cell(cells, columns, "date"))
-    published_on = _parse_date(date_text)
+    published_on = _video_cell(cells, columns, "date", _parse_date, line, warnings)
     if published_on is None:
-        warnings.append(
-            f"line {line}: video row skipped: unreadable date {date_text!r}"
-        )
         return None
-    duration_text = _plain_text(_cell(cells, columns, "duration"))
-    duration = _parse_duration(duration_text)
+    duration = _video_cell(cells, columns, "duration", _parse_duration, line, warnings)
     if duration is None:
-        warnings.append(
-            f"line {line}: video row skipped: unreadable duration {duration_text!r}"
-        )
         return None
 
     title_cell = _cell(cells, columns, "title")
