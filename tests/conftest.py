@@ -44,6 +44,13 @@ def queued(monkeypatch):
 
 
 @pytest.fixture
+def var_in_tmp(settings, tmp_path):
+    """VAR_DIR (the SQLite lock file of the refresh) in this test's tmp_path."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
 def request_limits(settings):
     """The 请求精读 rate limits the request tests assume (no proxy in front)."""
     settings.READING_REQUEST_SUBMITS_PER_HOUR = 5

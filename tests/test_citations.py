@@ -24,7 +24,7 @@ from papers.services.citations import (
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("var_in_tmp")]
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 BATCH_URL = f"{BASE}/paper/batch"
@@ -32,11 +32,6 @@ LONG_AGO = dt.datetime(2024, 1, 1, 3, 0, tzinfo=dt.UTC)
 F7_BODY = {"message": "Too Many Requests. Please wait and try again.", "code": "429"}
 F6_BODY = {"message": "Forbidden"}
 F11_BODY = {"error": "No valid paper ids given"}
-
-
-@pytest.fixture(autouse=True)
-def _lock_file_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path  # the SQLite lock file
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from tests.factories import PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply
 from tests.test_semantic_scholar_details import FULL, NULLS, TRANSFORMER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("var_in_tmp")]
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 F7_BODY = {"message": "Too Many Requests. Please wait and try again.", "code": "429"}
-
-
-@pytest.fixture(autouse=True)
-def _lock_file_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
 
 
 @pytest.fixture
