@@ -14,7 +14,7 @@ from django.utils import timezone
 from papers import selectors
 from papers.locks import refresh_lock
 from papers.models import CitationSnapshot, Paper, RefreshRun
-from papers.semantic_scholar import CallStats, SemanticScholarClient
+from papers.semantic_scholar import CallStats
 from papers.services import citations
 from papers.services.citations import (
     RefreshAlreadyRunning,
@@ -23,6 +23,7 @@ from papers.services.citations import (
 )
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
+from tests.helpers import quick_s2_client, s2_answered_by
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("var_in_tmp")]
 
@@ -42,16 +43,13 @@ def fake():
 @pytest.fixture
 def s2(fake):
     """HTTP to Semantic Scholar answered by the fake, through ``responses``."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, BATCH_URL, callback=fake.responses_callback)
+    with s2_answered_by(fake) as mock:
         yield mock
 
 
 @pytest.fixture
 def client():
-    with SemanticScholarClient(
-        base_url=BASE, max_rps=0, max_retries=2, backoff_factor=0
-    ) as client:
+    with quick_s2_client(max_retries=2) as client:
         yield client
 
 
@@ -573,9 +571,7 @@ def command_client(monkeypatch):
     monkeypatch.setattr(
         citations,
         "semantic_scholar_client",
-        lambda: SemanticScholarClient(
-            base_url=BASE, max_rps=0, max_retries=1, backoff_factor=0
-        ),
+        lambda: quick_s2_client(max_retries=1),
     )
 
 
