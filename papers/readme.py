@@ -217,21 +217,13 @@ def parse_readme(text: str) -> ReadmeDocument:
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
-            heading = _cap(
-                _plain_text(_children(tokens[index + 1])),
-                MAX_CATEGORY_NAME_LENGTH,
-                what="heading",
-                line=_line(token),
-                warnings=warnings,
+            heading = _block_text(
+                tokens, index, MAX_CATEGORY_NAME_LENGTH, "heading", warnings
             )
             paragraphs = []
         elif token.type == "paragraph_open" and token.level == 0:
-            paragraph = _cap(
-                _plain_text(_children(tokens[index + 1])),
-                MAX_DESCRIPTION_LENGTH,
-                what="paragraph",
-                line=_line(token),
-                warnings=warnings,
+            paragraph = _block_text(
+                tokens, index, MAX_DESCRIPTION_LENGTH, "paragraph", warnings
             )
             if paragraph:
                 paragraphs.append(paragraph)
@@ -299,6 +291,17 @@ def _drop_controls(text: str, warnings: list[str]) -> str:
             if drop_controls(line) != line:
                 warnings.append(f"line {number}: control or bidi characters removed")
     return clean
+
+
+def _block_text(tokens, index: int, limit: int, what: str, warnings: list[str]) -> str:
+    """The plain text of the heading or paragraph opening at tokens[index], capped."""
+    return _cap(
+        _plain_text(_children(tokens[index + 1])),
+        limit,
+        what=what,
+        line=_line(tokens[index]),
+        warnings=warnings,
+    )
 
 
 def _cap(text: str, limit: int, *, what: str, line: int, warnings: list[str]) -> str:
