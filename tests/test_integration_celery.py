@@ -42,7 +42,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}/{db['NAME']}"
 
 
-def wait_for(condition, *, timeout, worker, log_path, what):
+def wait_for(worker, log_path: Path, what: str, condition, timeout=None):
+    """Poll ``condition`` until true; fail at once if the worker exits, or after
+    ``timeout`` seconds (RUN_TIMEOUT by default) with the tail of its log."""
+    timeout = RUN_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     while not condition():
         if worker.poll() is not None:
@@ -88,11 +91,10 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
             wait_until_ready(worker, log_path)
             sender.send_task("papers.refresh_citations", queue=queue)
             wait_for(
+                worker,
+                log_path,
+                "finished refresh",
                 lambda: RefreshRun.objects.filter(finished_at__isnull=False).exists(),
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="finished refresh",
             )
         finally:
             stop_worker(worker, sender, redis_url, queue)
@@ -146,11 +148,11 @@ def start_worker(*pool: str, queue: str, env: dict, log) -> subprocess.Popen:
 
 def wait_until_ready(worker, log_path: Path) -> None:
     wait_for(
+        worker,
+        log_path,
+        "ready worker",
         lambda: "ready." in log_path.read_text(errors="replace"),
         timeout=STARTUP_TIMEOUT,
-        worker=worker,
-        log_path=log_path,
-        what="ready worker",
     )
 
 
@@ -192,22 +194,18 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
             wait_until_ready(worker, log_path)
             sender.send_task("papers.refresh_citations", queue=queue)
             wait_for(
+                worker,
+                log_path,
+                "call to the fake API",
                 lambda: len(s2.calls) == 1,
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="call to the fake API",
             )
             (child,) = pool_children(worker.pid)
             os.kill(child, signal.SIGKILL)
             wait_for(
-                lambda: RefreshRun.objects.filter(
-                    status=RefreshRun.Status.SUCCEEDED
-                ).exists(),
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="refresh run again to completion",
+                worker,
+                log_path,
+                "refresh run again to completion",
+                RefreshRun.objects.filter(status=RefreshRun.Status.SUCCEEDED).exists,
             )
         finally:
             stop_worker(worker, sender, redis_url, queue)
