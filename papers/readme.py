@@ -217,21 +217,13 @@ def parse_readme(text: str) -> ReadmeDocument:
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
-            heading = _cap(
-                _plain_text(_children(tokens[index + 1])),
-                MAX_CATEGORY_NAME_LENGTH,
-                what="heading",
-                line=_line(token),
-                warnings=warnings,
+            heading = _block_text(
+                tokens, index, MAX_CATEGORY_NAME_LENGTH, "heading", warnings
             )
             paragraphs = []
         elif token.type == "paragraph_open" and token.level == 0:
-            paragraph = _cap(
-                _plain_text(_children(tokens[index + 1])),
-                MAX_DESCRIPTION_LENGTH,
-                what="paragraph",
-                line=_line(token),
-                warnings=warnings,
+            paragraph = _block_text(
+                tokens, index, MAX_DESCRIPTION_LENGTH, "paragraph", warnings
             )
             if paragraph:
                 paragraphs.append(paragraph)
@@ -299,6 +291,17 @@ def _drop_controls(text: str, warnings: list[str]) -> str:
             if drop_controls(line) != line:
                 warnings.append(f"line {number}: control or bidi characters removed")
     return clean
+
+
+def _block_text(tokens, index: int, limit: int, what: str, warnings: list[str]) -> str:
+    """The plain text of the heading or paragraph opening at tokens[index], capped."""
+    return _cap(
+        _plain_text(_children(tokens[index + 1])),
+        limit,
+        what=what,
+        line=_line(tokens[index]),
+        warnings=warnings,
+    )
 
 
 def _cap(text: str, limit: int, *, what: str, line: int, warnings: list[str]) -> str:
@@ -465,25 +468,26 @@ def _paper_row(
     )
 
 
+def _video_cell(cells, columns, name, parse, line: int, warnings: list[str]):
+    """A video row's date or duration, parsed; None (and a warning) if unreadable."""
+    text = _plain_text(_cell(cells, columns, name))
+    value = parse(text)
+    if value is None:
+        warnings.append(f"line {line}: video row skipped: unreadable {name} {text!r}")
+    return value
+
+
 def _video_row(
     cells: Sequence[list[Token]],
     columns: dict[str, int],
     line: int,
     warnings: list[str],
 ) -> VideoRow | None:
-    date_text = _plain_text(_cell(cells, columns, "date"))
-    published_on = _parse_date(date_text)
+    published_on = _video_cell(cells, columns, "date", _parse_date, line, warnings)
     if published_on is None:
-        warnings.append(
-            f"line {line}: video row skipped: unreadable date {date_text!r}"
-        )
         return None
-    duration_text = _plain_text(_cell(cells, columns, "duration"))
-    duration = _parse_duration(duration_text)
+    duration = _video_cell(cells, columns, "duration", _parse_duration, line, warnings)
     if duration is None:
-        warnings.append(
-            f"line {line}: video row skipped: unreadable duration {duration_text!r}"
-        )
         return None
 
     title_cell = _cell(cells, columns, "title")

@@ -44,6 +44,23 @@ def queued(monkeypatch):
 
 
 @pytest.fixture
+def var_in_tmp(settings, tmp_path):
+    """VAR_DIR (the SQLite lock file of the refresh) in this test's tmp_path."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def request_limits(settings):
+    """The 请求精读 rate limits the request tests assume (no proxy in front)."""
+    settings.READING_REQUEST_SUBMITS_PER_HOUR = 5
+    settings.READING_REQUEST_VOTES_PER_HOUR = 60
+    settings.READING_REQUEST_HINTS_PER_HOUR = 600
+    settings.TRUSTED_PROXY_COUNT = 0
+    return settings
+
+
+@pytest.fixture
 def full_readme_text():
     return read_full_readme()
 

@@ -15,7 +15,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_s2 import Reply, _Server
+from tests.fake_server import FakeServer, Reply
 
 
 def made_up_counts(doi: str) -> list[tuple[int, int]]:
@@ -23,7 +23,9 @@ def made_up_counts(doi: str) -> list[tuple[int, int]]:
     return [(year, (n * (year - 2015)) % 5000) for year in range(2016, 2027)]
 
 
-class FakeOpenAlex:
+class FakeOpenAlex(FakeServer):
+    thread_name = "fake-openalex"
+
     def __init__(
         self,
         *,
@@ -35,33 +37,10 @@ class FakeOpenAlex:
         self.script: deque[Reply] = deque()
         self.calls: list[dict[str, list[str]]] = []  # query of every request
         self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
-
-    def start(self) -> FakeOpenAlex:
-        self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-openalex", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAlex:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def work(self, doi: str) -> dict | None:
         counts = self.works.get(doi)

@@ -16,26 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_server import FakeServer, Reply
 
 BATCH_PATH = "/graph/v1/paper/batch"
 PAPER_PATH = "/graph/v1/paper/"
-
-
-@dataclass
-class Reply:
-    """A canned reply, played before the normal answers (one per request)."""
-
-    status: int = 200
-    body: object = b""  # bytes are sent as they are, anything else as JSON
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering (client read timeouts)
 
 
 def default_count(ref: str) -> int:
@@ -78,16 +68,9 @@ def default_paper_id(ref: str) -> str:
     return hashlib.sha1(ref.encode()).hexdigest()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class FakeSemanticScholar(FakeServer):
+    thread_name = "fake-s2"
 
-    def handle_error(self, request, client_address):
-        # A client that gave up (read timeout) resets the connection: not an error.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class FakeSemanticScholar:
     def __init__(
         self,
         *,
@@ -115,35 +98,6 @@ class FakeSemanticScholar:
         self.headers: list[dict[str, str]] = []
         self.server_seconds = 0.0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---
-
-    def start(self) -> FakeSemanticScholar:
-        self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-s2", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> FakeSemanticScholar:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
 
     @property
     def base_url(self) -> str:

@@ -5,6 +5,8 @@ Fixtures live in conftest.py; tests import these from here, never from conftest.
 
 import os
 import socket
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,46 @@ def admin_action(client, changelist_url: str, action: str, items, *, follow=Fals
     """Run an admin action on ``items`` from the change list, as the page posts it."""
     data = {"action": action, "_selected_action": [str(item.pk) for item in items]}
     return client.post(changelist_url, data, follow=follow)
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+S2_BASE = "https://api.semanticscholar.org/graph/v1"  # answered by ``responses``
+
+
+def quick_s2_client(*, max_retries: int):
+    """A Semantic Scholar client at S2_BASE with no rate limit and no backoff waits."""
+    from papers.semantic_scholar import SemanticScholarClient
+
+    return SemanticScholarClient(
+        base_url=S2_BASE, max_rps=0, max_retries=max_retries, backoff_factor=0
+    )
+
+
+@contextmanager
+def s2_answered_by(fake, *, references: bool = False):
+    """HTTP to S2_BASE answered by a FakeSemanticScholar through ``responses``: the
+    batch endpoint, and the references pages when asked."""
+    import re
+
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(
+            responses.POST, f"{S2_BASE}/paper/batch", callback=fake.responses_callback
+        )
+        if references:
+            mock.add_callback(
+                responses.GET,
+                re.compile(rf"{re.escape(S2_BASE)}/paper/[0-9a-f]{{40}}/references.*"),
+                callback=fake.responses_get_callback,
+            )
+        yield mock

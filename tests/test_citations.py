@@ -14,7 +14,7 @@ from django.utils import timezone
 from papers import selectors
 from papers.locks import refresh_lock
 from papers.models import CitationSnapshot, Paper, RefreshRun
-from papers.semantic_scholar import CallStats, SemanticScholarClient
+from papers.semantic_scholar import CallStats
 from papers.services import citations
 from papers.services.citations import (
     RefreshAlreadyRunning,
@@ -23,8 +23,9 @@ from papers.services.citations import (
 )
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
+from tests.helpers import quick_s2_client, s2_answered_by
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("var_in_tmp")]
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 BATCH_URL = f"{BASE}/paper/batch"
@@ -32,11 +33,6 @@ LONG_AGO = dt.datetime(2024, 1, 1, 3, 0, tzinfo=dt.UTC)
 F7_BODY = {"message": "Too Many Requests. Please wait and try again.", "code": "429"}
 F6_BODY = {"message": "Forbidden"}
 F11_BODY = {"error": "No valid paper ids given"}
-
-
-@pytest.fixture(autouse=True)
-def _lock_file_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path  # the SQLite lock file
 
 
 @pytest.fixture
@@ -47,16 +43,13 @@ def fake():
 @pytest.fixture
 def s2(fake):
     """HTTP to Semantic Scholar answered by the fake, through ``responses``."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, BATCH_URL, callback=fake.responses_callback)
+    with s2_answered_by(fake) as mock:
         yield mock
 
 
 @pytest.fixture
 def client():
-    with SemanticScholarClient(
-        base_url=BASE, max_rps=0, max_retries=2, backoff_factor=0
-    ) as client:
+    with quick_s2_client(max_retries=2) as client:
         yield client
 
 
@@ -578,9 +571,7 @@ def command_client(monkeypatch):
     monkeypatch.setattr(
         citations,
         "semantic_scholar_client",
-        lambda: SemanticScholarClient(
-            base_url=BASE, max_rps=0, max_retries=1, backoff_factor=0
-        ),
+        lambda: quick_s2_client(max_retries=1),
     )
 
 

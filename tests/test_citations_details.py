@@ -2,27 +2,20 @@
 which calls it makes."""
 
 import datetime as dt
-import re
 
 import pytest
-import responses
 
 from papers.models import Paper, PaperLink, ReferenceList, RefreshRun
-from papers.semantic_scholar import SemanticScholarClient
 from papers.services.citations import citations_refresh, paper_links_rebuild
 from tests.factories import PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply
+from tests.helpers import quick_s2_client, s2_answered_by
 from tests.test_semantic_scholar_details import FULL, NULLS, TRANSFORMER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("var_in_tmp")]
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 F7_BODY = {"message": "Too Many Requests. Please wait and try again.", "code": "429"}
-
-
-@pytest.fixture(autouse=True)
-def _lock_file_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
 
 
 @pytest.fixture
@@ -32,23 +25,13 @@ def fake():
 
 @pytest.fixture
 def s2(fake):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(
-            responses.POST, f"{BASE}/paper/batch", callback=fake.responses_callback
-        )
-        mock.add_callback(
-            responses.GET,
-            re.compile(rf"{re.escape(BASE)}/paper/[0-9a-f]{{40}}/references.*"),
-            callback=fake.responses_get_callback,
-        )
+    with s2_answered_by(fake, references=True) as mock:
         yield mock
 
 
 @pytest.fixture
 def client():
-    with SemanticScholarClient(
-        base_url=BASE, max_rps=0, max_retries=1, backoff_factor=0
-    ) as client:
+    with quick_s2_client(max_retries=1) as client:
         yield client
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import stop_process
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +68,7 @@ def gunicorn(tmp_path):
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}", stderr_path
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=30)
 
 
 def _text(path: Path) -> str:

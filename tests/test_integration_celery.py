@@ -1,6 +1,7 @@
 """The nightly refresh end to end: real PostgreSQL, a real Redis broker and a real
 Celery worker process, against the fake Semantic Scholar on 127.0.0.1."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from django.db import connection
 from papers.models import CitationSnapshot, Paper, RefreshRun
 from tests.factories import CitationSnapshotFactory, PaperFactory
 from tests.fake_s2 import FakeSemanticScholar, Reply, default_paper_id
-from tests.helpers import require
+from tests.helpers import require, stop_process
 
 pytestmark = [
     pytest.mark.integration,
@@ -42,7 +43,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}/{db['NAME']}"
 
 
-def wait_for(condition, *, timeout, worker, log_path, what):
+def wait_for(worker, log_path: Path, what: str, condition, timeout=None):
+    """Poll ``condition`` until true; fail at once if the worker exits, or after
+    ``timeout`` seconds (RUN_TIMEOUT by default) with the tail of its log."""
+    timeout = RUN_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     while not condition():
         if worker.poll() is not None:
@@ -78,30 +82,16 @@ def test_worker_refreshes_citations_against_the_fake_api(tmp_path, redis_url):
             },
             unknown={unknown.s2_paper_id},
         ) as s2,
-        log_path.open("w") as log,
+        refresh_sent_to_worker(
+            "--pool=solo", s2=s2, redis_url=redis_url, queue=queue, log_path=log_path
+        ) as worker,
     ):
-        worker = start_worker(
-            "--pool=solo", queue=queue, env=worker_env(s2, redis_url), log=log
+        wait_for(
+            worker,
+            log_path,
+            "finished refresh",
+            lambda: RefreshRun.objects.filter(finished_at__isnull=False).exists(),
         )
-        sender = Celery("integration-test", broker=redis_url)
-        try:
-            wait_for(
-                lambda: "ready." in log_path.read_text(errors="replace"),
-                timeout=STARTUP_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="ready worker",
-            )
-            sender.send_task("papers.refresh_citations", queue=queue)
-            wait_for(
-                lambda: RefreshRun.objects.filter(finished_at__isnull=False).exists(),
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="finished refresh",
-            )
-        finally:
-            stop_worker(worker, sender, redis_url, queue)
 
     counts = dict(Paper.objects.values_list("pk", "citation_count"))
     assert counts == {old.pk: 12, new.pk: 3, by_arxiv.pk: 120_000, unknown.pk: 77}
@@ -150,15 +140,29 @@ def start_worker(*pool: str, queue: str, env: dict, log) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def stop_worker(worker, sender: Celery, redis_url: str, queue: str) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-    sender.close()
-    _forget_queue(redis_url, queue)
+@contextlib.contextmanager
+def refresh_sent_to_worker(*pool: str, s2, redis_url: str, queue: str, log_path: Path):
+    """A worker (started with ``pool`` options, logging to ``log_path``) once it is
+    ready and a refresh is on its queue; stopped, and its queue forgotten, after."""
+    with log_path.open("w") as log:
+        worker = start_worker(
+            *pool, queue=queue, env=worker_env(s2, redis_url), log=log
+        )
+        sender = Celery("integration-test", broker=redis_url)
+        try:
+            wait_for(
+                worker,
+                log_path,
+                "ready worker",
+                lambda: "ready." in log_path.read_text(errors="replace"),
+                timeout=STARTUP_TIMEOUT,
+            )
+            sender.send_task("papers.refresh_citations", queue=queue)
+            yield worker
+        finally:
+            stop_process(worker, timeout=15)
+            sender.close()
+            _forget_queue(redis_url, queue)
 
 
 def pool_children(pid: int) -> list[int]:
@@ -175,49 +179,31 @@ def test_a_refresh_whose_pool_process_is_killed_runs_again(tmp_path, redis_url):
     queue = f"test-killed-{uuid.uuid4().hex[:12]}"
     log_path = tmp_path / "worker.log"
 
-    with (
-        FakeSemanticScholar(counts={paper.s2_paper_id: 42}) as s2,
-        log_path.open("w") as log,
-    ):
+    with FakeSemanticScholar(counts={paper.s2_paper_id: 42}) as s2:
         # The first call hangs long enough to kill the process making it.
         s2.script.append(Reply(status=503, delay=25))
-        worker = start_worker(
+        with refresh_sent_to_worker(
             "--pool=prefork",
             "--concurrency=1",
+            s2=s2,
+            redis_url=redis_url,
             queue=queue,
-            env=worker_env(s2, redis_url),
-            log=log,
-        )
-        sender = Celery("integration-test", broker=redis_url)
-        try:
+            log_path=log_path,
+        ) as worker:
             wait_for(
-                lambda: "ready." in log_path.read_text(errors="replace"),
-                timeout=STARTUP_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="ready worker",
-            )
-            sender.send_task("papers.refresh_citations", queue=queue)
-            wait_for(
+                worker,
+                log_path,
+                "call to the fake API",
                 lambda: len(s2.calls) == 1,
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="call to the fake API",
             )
             (child,) = pool_children(worker.pid)
             os.kill(child, signal.SIGKILL)
             wait_for(
-                lambda: RefreshRun.objects.filter(
-                    status=RefreshRun.Status.SUCCEEDED
-                ).exists(),
-                timeout=RUN_TIMEOUT,
-                worker=worker,
-                log_path=log_path,
-                what="refresh run again to completion",
+                worker,
+                log_path,
+                "refresh run again to completion",
+                RefreshRun.objects.filter(status=RefreshRun.Status.SUCCEEDED).exists,
             )
-        finally:
-            stop_worker(worker, sender, redis_url, queue)
 
     log_text = log_path.read_text(errors="replace")
     assert "WorkerLostError" in log_text

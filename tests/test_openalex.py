@@ -14,7 +14,7 @@ from papers.openalex import (
 from papers.services.yearly_citations import yearly_citations_refresh
 from tests.factories import PaperFactory
 from tests.fake_openalex import FakeOpenAlex
-from tests.fake_s2 import Reply
+from tests.fake_server import Reply
 
 TRANSFORMER_DOI = "10.48550/arxiv.1706.03762"
 
@@ -92,16 +92,11 @@ def test_429_is_retried(openalex, client):
 # The service --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def _lock_in_tmp(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-
-
 pytestmark_db = pytest.mark.django_db
 
 
 @pytestmark_db
-@pytest.mark.usefixtures("_lock_in_tmp")
+@pytest.mark.usefixtures("var_in_tmp")
 def test_counts_by_year_are_stored_by_arxiv_doi_and_doi(openalex, client):
     by_arxiv = PaperFactory(arxiv_id="1706.03762", doi="")
     by_doi = PaperFactory(arxiv_id="", doi="10.1093/mind/lix.236.433")
@@ -133,7 +128,7 @@ def test_counts_by_year_are_stored_by_arxiv_doi_and_doi(openalex, client):
 
 
 @pytestmark_db
-@pytest.mark.usefixtures("_lock_in_tmp")
+@pytest.mark.usefixtures("var_in_tmp")
 def test_a_failed_or_empty_answer_keeps_the_stored_years(openalex, client):
     stored = [{"year": 2024, "count": 7}]
     failed = PaperFactory(arxiv_id="1706.03762", doi="", yearly_citations=stored)
@@ -153,7 +148,7 @@ def test_a_failed_or_empty_answer_keeps_the_stored_years(openalex, client):
 
 
 @pytestmark_db
-@pytest.mark.usefixtures("_lock_in_tmp")
+@pytest.mark.usefixtures("var_in_tmp")
 def test_many_papers_take_few_calls(openalex, client):
     openalex.everything = True
     PaperFactory.create_batch(120, doi="")  # factory arXiv ids

@@ -1118,19 +1118,13 @@ def test_category_descriptions_round_trip(description):
 
 
 @pytest.mark.parametrize("badges", [False, True])
-def test_full_readme_round_trip(full, badges):
-    back = parse_readme(render_readme(full, badges=badges))
+@pytest.mark.parametrize("source", ["full", "excerpt"])
+def test_readme_round_trip(request, source, badges):
+    doc = request.getfixturevalue(source)
+    back = parse_readme(render_readme(doc, badges=badges))
     assert back.warnings == ()
-    assert back.categories == full.categories
-    assert back.videos == full.videos
-
-
-@pytest.mark.parametrize("badges", [False, True])
-def test_excerpt_round_trip(excerpt, badges):
-    back = parse_readme(render_readme(excerpt, badges=badges))
-    assert back.warnings == ()
-    assert back.categories == excerpt.categories
-    assert back.videos == excerpt.videos
+    assert back.categories == doc.categories
+    assert back.videos == doc.videos
 
 
 @pytest.mark.parametrize("badges", [False, True])

@@ -45,12 +45,8 @@ def _mail_tasks_run_at_once(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _limits(settings):
-    settings.READING_REQUEST_SUBMITS_PER_HOUR = 5
-    settings.READING_REQUEST_VOTES_PER_HOUR = 60
-    settings.READING_REQUEST_HINTS_PER_HOUR = 600
-    settings.TRUSTED_PROXY_COUNT = 0
-    settings.MANAGERS = [("Curator", "curator@example.org")]
+def _limits(request_limits):
+    request_limits.MANAGERS = [("Curator", "curator@example.org")]
 
 
 def form_data(**overrides):

@@ -17,19 +17,11 @@ from papers import rate_limits
 from papers.models import RateLimitCounter, ReadingRequest
 from tests.factories_requests import ReadingRequestFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("request_limits")]
 
 PAGE = "/requests/"
 HINT = "/requests/hint/"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _limits(settings):
-    settings.READING_REQUEST_SUBMITS_PER_HOUR = 5
-    settings.READING_REQUEST_VOTES_PER_HOUR = 60
-    settings.READING_REQUEST_HINTS_PER_HOUR = 600
-    settings.TRUSTED_PROXY_COUNT = 0
 
 
 def form_data(n: int) -> dict:

@@ -19,6 +19,7 @@ from papers.semantic_scholar import (
     Unavailable,
 )
 from tests.fake_s2 import FakeSemanticScholar, Reply
+from tests.helpers import quick_s2_client
 
 BASE = "https://api.semanticscholar.org/graph/v1"
 BATCH_URL = f"{BASE}/paper/batch"
@@ -70,9 +71,7 @@ NULLS = {
 
 @pytest.fixture
 def client():
-    with SemanticScholarClient(
-        base_url=BASE, max_rps=0, max_retries=2, backoff_factor=0
-    ) as client:
+    with quick_s2_client(max_retries=2) as client:
         yield client
 
 

@@ -77,15 +77,20 @@ def port_open(port: int) -> bool:
         return False
 
 
-def manage(*args: str, env: dict) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
+def _python(*args: str, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    """This Python, run from the repository root; its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def manage(*args: str, env: dict) -> None:
+    result = _python("manage.py", *args, env=env, timeout=600)
     if result.returncode != 0:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
@@ -284,17 +289,11 @@ def use_bench_urlconf(workdir: Path, env: dict) -> bool:
     (workdir / "bench_urls.py").write_text(BENCH_URLS)
     env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(ROOT)])
     env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); import bench_urls; "
-            "print(bench_urls.APPLIED_BY_BENCH)",
-        ],
-        cwd=ROOT,
+    result = _python(
+        "-c",
+        "import django; django.setup(); import bench_urls; "
+        "print(bench_urls.APPLIED_BY_BENCH)",
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     if result.returncode != 0:
