@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='videonote',
             name='youtube_id',
-            field=models.CharField(blank=True, editable=False, max_length=20, verbose_name='YouTube ID'),
+            field=models.CharField(blank=True, editable=False, max_length=20, verbose_name='YouTube 编号'),
         ),
         migrations.AddField(
             model_name='videonote',

@@ -343,7 +343,7 @@ class VideoNote(models.Model):
         _("BV 号"), max_length=20, blank=True, editable=False, db_index=True
     )
     youtube_id = models.CharField(
-        _("YouTube ID"), max_length=20, blank=True, editable=False
+        _("YouTube 编号"), max_length=20, blank=True, editable=False
     )
     series = models.CharField(
         _("系列"),
