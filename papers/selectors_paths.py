@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from operator import attrgetter
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
-from papers.models import LearningPath, Paper, PaperLink, PathStep, VideoNote
+from papers.models import LearningPath, Paper, PathStep, VideoNote
 
 
 def _steps(*, with_covering_videos: bool = True) -> Prefetch:
@@ -102,8 +101,8 @@ def latest_path_steps(*, path: LearningPath):
 @dataclass(frozen=True)
 class ReadNext:
     """ "What to read next" on a paper page: its places on paths, and the papers of
-    our list that cite it or that it cites. (The next paper in its category is the
-    page's pager, from ``selectors.paper_detail``.)"""
+    our list that cite it or that it cites, in year order. (The next paper in its
+    category is the page's pager, from ``selectors.paper_detail``.)"""
 
     places: list[PathPlace]
     cited_by: list[Paper]
@@ -113,28 +112,11 @@ class ReadNext:
         return bool(self.places or self.cited_by or self.cites)
 
 
-def in_list_citations(*, paper: Paper) -> tuple[list[Paper], list[Paper]]:
-    """(papers of our list citing ``paper``, papers of our list it cites), by name
-    (one query). Empty until the in-list citation graph (``PaperLink``, filled by
-    the paper-depth refresh) has links for the paper: the page then hides them."""
-    links = PaperLink.objects.filter(Q(cited=paper) | Q(citing=paper)).select_related(
-        "citing", "cited"
-    )
-    cited_by, cites = [], []
-    for link in links:
-        if link.cited_id == paper.pk:
-            cited_by.append(link.citing)
-        else:
-            cites.append(link.cited)
-    key = attrgetter("name", "pk")
-    return sorted(cited_by, key=key), sorted(cites, key=key)
-
-
 def read_next(*, paper: Paper) -> ReadNext:
-    """Two queries: the paths, the in-list citations."""
-    cited_by, cites = in_list_citations(paper=paper)
+    """One query, the paths. The papers of our list citing it or cited by it are the
+    ones ``selectors.paper_detail`` already read (year order), shown here once."""
     return ReadNext(
         places=paper_path_places(paper=paper),
-        cited_by=cited_by,
-        cites=cites,
+        cited_by=list(getattr(paper, "built_upon_by", ())),
+        cites=list(getattr(paper, "builds_on", ())),
     )

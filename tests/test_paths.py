@@ -378,9 +378,10 @@ def test_read_next_lists_papers_of_the_list_that_cite_it_and_that_it_cites(clien
     PaperLink.objects.create(citing=paper, cited=cited)
     html = client.get(paper.get_absolute_url()).content.decode()
     section = re.search(r'<section class="read-next.*?</section>', html, re.S).group(0)
-    cited_by = section.split("列表里引用了它的论文")[1].split("它引用的列表里的论文")[0]
-    assert "GPT-2" in cited_by and "Transformer" not in cited_by
-    assert f'data-paper="{cited.slug}"' in section.split("它引用的列表里的论文")[1]
+    builds_on, built_upon_by = section.split("被这些论文引用")
+    assert "在本列表中" in builds_on and "建立在这些论文之上" in builds_on
+    assert "GPT-2" in built_upon_by and "Transformer" not in built_upon_by
+    assert f'data-paper="{cited.slug}"' in builds_on
     assert "路线《" not in section  # on no path: that part is left out
 
 

@@ -777,9 +777,10 @@ MAX_QUERIES = {
     "category": 3,  # category, placements+papers, last refresh
     "category fragment": 2,
     # paper, categories, neighbours, videos, snapshots, builds-on and built-upon-by
-    # lists, paths, links, the chapters that name the paper, last refresh, and the
-    # papers of its year before it (whose citation keys must not repeat)
-    "paper": 12,
+    # lists (shown once, under "what to read next"), paths, links, the chapters that
+    # name the paper, last refresh, and the papers of its year before it (whose
+    # citation keys must not repeat)
+    "paper": 11,
     "videos": 3,  # videos, their papers, last refresh
     # aliases (memoised per content version), names, the full text, papers, their
     # categories (or, when nothing matched, the "did you mean" names), last refresh
