@@ -175,3 +175,26 @@ def test_gallery_on_a_phone_fits_the_screen_and_groups_the_series(browsing, page
     )
     assert overflow <= 0, "the gallery scrolls sideways on a phone"
     assert browsing.problems(page) == []
+
+
+def test_the_video_and_each_chapter_can_be_marked_and_the_marks_stay(
+    video, browsing, page
+):
+    page.goto("/videos/transformer/")
+    requests = record(page)
+    watched = page.locator(".video-marks").get_by_role("button", name="看过")
+    watched.click()
+    chapter = page.locator('[data-chapter="transformer@3723"]')
+    chapter.get_by_role("button", name="看完这一段").click()
+    expect(watched).to_have_attribute("aria-pressed", "true")
+    assert requests == []  # marks stay in the browser: nothing is sent
+    page.reload()
+    expect(
+        page.locator(".video-marks").get_by_role("button", name="看过")
+    ).to_have_attribute("aria-pressed", "true")
+    expect(
+        page.locator('[data-chapter="transformer@3723"]').get_by_role("button")
+    ).to_have_attribute("aria-pressed", "true")
+    expect(
+        page.locator('[data-chapter="transformer@0"]').get_by_role("button")
+    ).to_have_attribute("aria-pressed", "false")
