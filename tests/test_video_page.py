@@ -91,7 +91,9 @@ def test_chapters_link_to_their_moment_with_section_and_paper(
     client, transformer_video
 ):
     _, html = get(client, "/videos/transformer/")
-    chapters = re.findall(r'<li class="chapter" data-chapter="[^"]+">(.*?)</li>', html, re.S)
+    chapters = re.findall(
+        r'<li class="chapter" data-chapter="[^"]+">(.*?)</li>', html, re.S
+    )
     assert len(chapters) == 3
     assert 'href="?t=0"' in chapters[0] and ">0:00</time> 开场" in chapters[0]
     assert 'href="?t=3723"' in chapters[1]
