@@ -151,9 +151,13 @@ def _with_listed_papers(category: Category) -> Category:
 def category_tables(*, sort: str = "curated", recorded: bool | None = None):
     """Every category in curator order with its papers sorted and filtered (two
     queries whatever the number of papers); ``listed_papers`` on each."""
-    categories = Category.objects.annotate(
-        paper_count=Count("placements")
-    ).prefetch_related(_placements(sort=sort, recorded=recorded))
+    # Meta.ordering is not applied to a query with GROUP BY: order explicitly, or
+    # PostgreSQL returns the categories in hash-aggregate order.
+    categories = (
+        Category.objects.annotate(paper_count=Count("placements"))
+        .order_by("position", "id")
+        .prefetch_related(_placements(sort=sort, recorded=recorded))
+    )
     return [_with_listed_papers(category) for category in categories]
 
 

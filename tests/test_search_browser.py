@@ -64,7 +64,7 @@ def test_a_moment_opens_the_video_at_its_second(papers, browsing, page):
         video=papers, start=2712, title="位置编码", section="3.5", paper=None
     )
     page.goto("/search/?q=位置编码")
-    link = page.locator("#results-moments a").first
+    link = page.locator('ul[aria-labelledby="results-moments"] a').first
     expect(link).to_have_attribute("href", re.compile(r"\?t=2712"))
     link.click()
     expect(page).to_have_url(re.compile(r"\?t=2712"))
