@@ -31,8 +31,9 @@ from papers.services.paths import STARTER_PATHS, paths_load
 
 # Seconds for the whole fetch of READINGLIST_SOURCE_URL (lookup, connection, reads).
 SOURCE_DEADLINE = 10.0
-# Seconds the first start may spend on the covers the list names (one download each).
-COVERS_DEADLINE = 20.0
+# Seconds the whole first start may wait on the network: the list, then as many of
+# its covers as fit (a cover download already started may run FETCH_TIMEOUT more).
+NETWORK_BUDGET = 15.0
 
 
 class Command(BaseCommand):
@@ -64,6 +65,7 @@ def import_reading_list(command: Command) -> None:
             f"list ({_counts()})"
         )
         return
+    started = time.monotonic()
     try:
         text = readme_read_source(url, deadline=SOURCE_DEADLINE)
         readme_import(text=text)
@@ -77,15 +79,13 @@ def import_reading_list(command: Command) -> None:
         )
         return
     command.say(f"first start: imported the reading list from {url} ({_counts()})")
-    fetch_covers(command, text=text, base=url)
+    fetch_covers(command, text=text, base=url, deadline=started + NETWORK_BUDGET)
 
 
-def fetch_covers(command: Command, *, text: str, base: str) -> None:
-    """The covers the live list names, within COVERS_DEADLINE seconds; the rest are
-    left for the next ``import_readme`` (one line says so)."""
-    report = covers_import(
-        text=text, base=base, deadline=time.monotonic() + COVERS_DEADLINE
-    )
+def fetch_covers(command: Command, *, text: str, base: str, deadline: float) -> None:
+    """The covers the live list names, until ``deadline`` (a monotonic time); the
+    rest are left for the next ``import_readme`` (one line says so)."""
+    report = covers_import(text=text, base=base, deadline=deadline)
     line = f"first start: {report.line()}"
     if report.skipped:
         line += (
