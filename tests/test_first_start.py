@@ -147,7 +147,7 @@ def test_covers_past_the_time_budget_are_left_for_later_in_one_line(
 ):
     base, requested = upstream
     settings.READINGLIST_SOURCE_URL = f"{base}/README.md"
-    monkeypatch.setattr(first_start, "COVERS_DEADLINE", -1.0)
+    monkeypatch.setattr(first_start, "NETWORK_BUDGET", -1.0)
 
     lines, _ = first_start_run()
 
