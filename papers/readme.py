@@ -598,7 +598,9 @@ def _platform(url: str) -> str:
 
 
 def _collapse(text: str) -> str:
-    return " ".join(text.split())
+    """Spaces collapsed, and no control or bidi characters: the importer drops them,
+    so the export must not let one hide markup ("\x1b>" would read back as a quote)."""
+    return " ".join(drop_controls(" ".join(text.split())).split())
 
 
 def _plain_text(tokens: Sequence[Token]) -> str:

@@ -1231,6 +1231,16 @@ def paper_rows(draw) -> PaperRow:
     )
 
 
+@pytest.mark.parametrize("description", ["\x1b>", "\u202e# title", "\x01- item"])
+def test_a_control_character_cannot_hide_markup_in_an_export(description):
+    doc = ReadmeDocument(
+        videos=(),
+        categories=(CategoryBlock(name="CV", papers=(), description=description),),
+    )
+    (back,) = parse_readme(render_readme(doc)).categories
+    assert back.description == visible(description)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(paper_rows(), min_size=1, max_size=3),
