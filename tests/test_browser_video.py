@@ -181,6 +181,7 @@ def test_the_video_and_each_chapter_can_be_marked_and_the_marks_stay(
     video, browsing, page
 ):
     page.goto("/videos/transformer/")
+    page.wait_for_load_state("networkidle")  # the icon and styles are in
     requests = record(page)
     watched = page.locator(".video-marks").get_by_role("button", name="看过")
     watched.click()
